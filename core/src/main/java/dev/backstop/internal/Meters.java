@@ -1,0 +1,124 @@
+package dev.backstop.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Backstop's meters: names, descriptions, base units and bounded tag values, in one place.
+ *
+ * <p>Every base unit is the last word of its meter's name, so a Prometheus registry renders
+ * {@code backstop.panics} as {@code backstop_panics_total} and nothing longer. The {@code exception} tag takes at
+ * most {@link #MAX_EXCEPTION_TAGS} distinct simple class names per instance; later ones become {@code other}.
+ * Thread-safe.
+ */
+public final class Meters {
+
+    public static final String PANICS = "backstop.panics";
+    public static final String CLIENT_ABORTS = "backstop.client.aborts";
+    public static final String RESPONSES = "backstop.responses";
+    public static final String INTERNAL_FAILURES = "backstop.internal.failures";
+
+    /** Most distinct {@code exception} tag values one pipeline creates before it answers {@code other}. */
+    public static final int MAX_EXCEPTION_TAGS = 100;
+
+    public static final String OTHER = "other";
+
+    /** {@code backstop.responses} outcome: Backstop (or the ErrorResponder) wrote a 500. */
+    public static final String OUTCOME_ERROR = "error";
+    /** {@code backstop.responses} outcome: the connection was aborted. */
+    public static final String OUTCOME_ABORTED = "aborted";
+    /** {@code backstop.responses} outcome: committed on a container without a quiet abort; rethrown to it. */
+    public static final String OUTCOME_RETHROWN = "rethrown";
+
+    private final MeterRegistry registry;
+    private final Set<String> exceptionTags = ConcurrentHashMap.newKeySet();
+
+    public Meters(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    void panic(Source source, Throwable t) {
+        Counter.builder(PANICS)
+                .description("Panic equivalents: unchecked throwables that escaped a handler or a guarded task, "
+                        + "each counted once.")
+                .baseUnit("panics")
+                .tag("source", source.tag())
+                .tag("exception", exceptionTag(t))
+                .register(registry)
+                .increment();
+    }
+
+    void clientAbort(Source source, Throwable t) {
+        Counter.builder(CLIENT_ABORTS)
+                .description("Requests that failed because the client went away (broken pipe, reset, EOF); "
+                        + "not panics.")
+                .baseUnit("aborts")
+                .tag("source", source.tag())
+                .tag("exception", exceptionTag(t))
+                .register(registry)
+                .increment();
+    }
+
+    void response(String outcome, Kind reason) {
+        Counter.builder(RESPONSES)
+                .description("Responses that Backstop took over after a failure, by what the client got and why.")
+                .baseUnit("responses")
+                .tag("outcome", outcome)
+                .tag("reason", reasonTag(reason))
+                .register(registry)
+                .increment();
+    }
+
+    void internalFailure(String stage) {
+        Counter.builder(INTERNAL_FAILURES)
+                .description("Failures inside Backstop itself (an error responder, logger or meter registry that "
+                        + "threw); the original failure was still answered.")
+                .baseUnit("failures")
+                .tag("stage", stage)
+                .register(registry)
+                .increment();
+    }
+
+    static String reasonTag(Kind kind) {
+        return switch (kind) {
+            case PANIC -> "panic";
+            case FATAL -> "fatal";
+            case CLIENT_ABORT -> "client_abort";
+            case ABORT_REQUESTED -> "abort_request";
+        };
+    }
+
+    /** The simple class name of the failure (under ServletException wrappers), bounded. */
+    String exceptionTag(Throwable t) {
+        String name = simpleName(Classifier.unwrap(t).getClass());
+        if (exceptionTags.contains(name)) {
+            return name;
+        }
+        synchronized (exceptionTags) {
+            if (exceptionTags.contains(name)) {
+                return name;
+            }
+            if (exceptionTags.size() >= MAX_EXCEPTION_TAGS) {
+                return OTHER;
+            }
+            exceptionTags.add(name);
+            return name;
+        }
+    }
+
+    private static String simpleName(Class<?> type) {
+        String simple = type.getSimpleName();
+        if (!simple.isEmpty()) {
+            return simple;
+        }
+        // Anonymous and hidden classes have no simple name: keep what follows the package.
+        String name = type.getName();
+        return name.substring(name.lastIndexOf('.') + 1);
+    }
+}

@@ -1,0 +1,309 @@
+package dev.backstop.internal;
+
+import dev.backstop.ErrorResponder;
+import dev.backstop.Failure;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.RequestDispatcher;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * What {@link dev.backstop.RecoveryFilter} does with a failure: report it through the pipeline, then answer the
+ * client with a 500, or abort the connection when the response is already committed.
+ *
+ * <p>The contract, in one place:
+ * <ul>
+ *   <li>panic, not committed: reset, 500 from the responder (standard problem+json or text), counted
+ *       {@code backstop.responses{outcome=error}}; a responder that throws is reported once and replaced by a plain
+ *       500;</li>
+ *   <li>panic, committed: nothing more is written; on Jetty the connection is aborted ({@code sendError(-1)}),
+ *       elsewhere the failure is rethrown to the container;</li>
+ *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic;</li>
+ *   <li>fatal error: recorded, then rethrown untouched.</li>
+ * </ul>
+ * Nothing here throws except those deliberate rethrows. Immutable and thread-safe.
+ */
+public final class Recovery {
+
+    /** Request attribute holding the throwable this filter already handled, so no path reports it twice. */
+    public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
+
+    private static final String WATCHED_ATTRIBUTE = "dev.backstop.asyncWatched";
+    private static final String ASYNC_REQUEST_URI = "jakarta.servlet.async.request_uri";
+
+    private final Reporter reporter;
+    private final ErrorResponder responder;
+    private final boolean customResponder;
+    private final boolean quietAbort;
+
+    /**
+     * @param reporter the pipeline
+     * @param customResponder the user's responder, or null for the standard one
+     * @param standard the standard responder
+     * @param quietAbort whether the container aborts a connection on {@code sendError(-1)} (Jetty)
+     */
+    public Recovery(Reporter reporter, ErrorResponder customResponder, StandardResponder standard, boolean quietAbort) {
+        this.reporter = reporter;
+        this.responder = customResponder != null ? customResponder : standard;
+        this.customResponder = customResponder != null;
+        this.quietAbort = quietAbort;
+    }
+
+    public Reporter reporter() {
+        return reporter;
+    }
+
+    /**
+     * Handles a throwable that escaped the filter chain on the request's own thread. Returns normally once the
+     * client has been answered or the connection aborted.
+     *
+     * @throws IOException, ServletException, RuntimeException or Error: the original failure, only when it is
+     *     fatal or the response is committed on a container that cannot abort quietly
+     */
+    public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
+            throws IOException, ServletException {
+        markHandled(request, failure);
+        boolean answered = handle(request, response, failure, true);
+        if (answered) {
+            completeAsync(request);
+        }
+    }
+
+    /** Called after the chain returned normally: watches an async cycle the handler started. */
+    public void afterChain(HttpServletRequest request, HttpServletResponse response) {
+        if (!request.isAsyncStarted()) {
+            return;
+        }
+        try {
+            if (request.getAttribute(WATCHED_ATTRIBUTE) != null) {
+                return;
+            }
+            request.setAttribute(WATCHED_ATTRIBUTE, Boolean.TRUE);
+            request.getAsyncContext().addListener(new AsyncWatcher(), request, response);
+        } catch (RuntimeException alreadyOver) {
+            // The async cycle completed between the check and here; there is nothing left to watch.
+        }
+    }
+
+    /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */
+    private boolean handle(HttpServletRequest request, HttpServletResponse response, Throwable failure,
+            boolean mayRethrow) throws IOException, ServletException {
+        Report report = reporter.report(failure, capture(request));
+        switch (report.kind()) {
+            case FATAL -> {
+                reporter.response(Meters.OUTCOME_RETHROWN, Kind.FATAL);
+                if (mayRethrow) {
+                    rethrow(failure);
+                }
+                return false;
+            }
+            case CLIENT_ABORT -> {
+                // Nobody is listening; make sure the container does not try to finish the response either.
+                if (quietAbort) {
+                    tryAbort(response);
+                }
+                return true;
+            }
+            case ABORT_REQUESTED -> {
+                return abort(response, failure, Kind.ABORT_REQUESTED, mayRethrow);
+            }
+            default -> {
+                return answer(request, response, failure, report.errorId(), mayRethrow);
+            }
+        }
+    }
+
+    private boolean answer(HttpServletRequest request, HttpServletResponse response, Throwable failure,
+            String errorId, boolean mayRethrow) throws IOException, ServletException {
+        if (!resetIfUncommitted(response)) {
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+        try {
+            response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            response.setHeader("Cache-Control", "no-store");
+            responder.respond(request, response, failureDetails(request, failure, errorId));
+            reporter.response(Meters.OUTCOME_ERROR, Kind.PANIC);
+            return true;
+        } catch (Throwable responderFailed) {
+            if (Classifier.isClientAbort(responderFailed)) {
+                return true;
+            }
+            reporter.internalFailure(customResponder ? "respond" : "standard-respond", responderFailed, errorId);
+        }
+        if (!resetIfUncommitted(response)) {
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+        try {
+            StandardResponder.writePlain(response, errorId);
+            reporter.response(Meters.OUTCOME_ERROR, Kind.PANIC);
+            return true;
+        } catch (Throwable fallbackFailed) {
+            // Already reported once; the client gets an abort rather than a half-written fallback.
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+    }
+
+    private boolean abort(HttpServletResponse response, Throwable failure, Kind reason, boolean mayRethrow)
+            throws IOException, ServletException {
+        if (quietAbort && tryAbort(response)) {
+            reporter.response(Meters.OUTCOME_ABORTED, reason);
+            return true;
+        }
+        reporter.response(Meters.OUTCOME_RETHROWN, reason);
+        if (mayRethrow) {
+            rethrow(failure);
+        }
+        return true;
+    }
+
+    private static boolean tryAbort(HttpServletResponse response) {
+        try {
+            response.sendError(-1);
+            return true;
+        } catch (Throwable notAborted) {
+            return false;
+        }
+    }
+
+    private static boolean resetIfUncommitted(HttpServletResponse response) {
+        try {
+            if (response.isCommitted()) {
+                return false;
+            }
+            response.reset();
+            return true;
+        } catch (IllegalStateException committedMeanwhile) {
+            return false;
+        }
+    }
+
+    private static Failure failureDetails(HttpServletRequest request, Throwable failure, String errorId) {
+        String method = orEmpty(safeMethod(request));
+        return new Failure(errorId, failure, Source.HANDLER.tag(), method, orEmpty(originalPath(request)));
+    }
+
+    private static void completeAsync(HttpServletRequest request) {
+        try {
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().complete();
+            }
+        } catch (RuntimeException alreadyOver) {
+            // Completed or aborted already.
+        }
+    }
+
+    private static void markHandled(ServletRequest request, Throwable failure) {
+        try {
+            request.setAttribute(HANDLED_ATTRIBUTE, failure);
+        } catch (RuntimeException ignored) {
+            // A request that refuses attributes only loses the duplicate guard for async errors.
+        }
+    }
+
+    static Capture capture(HttpServletRequest request) {
+        String dispatch = null;
+        try {
+            DispatcherType type = request.getDispatcherType();
+            dispatch = type == null || type == DispatcherType.REQUEST ? null : type.name();
+        } catch (RuntimeException ignored) {
+            // Keep what can be had.
+        }
+        return new Capture(Source.HANDLER, safeMethod(request), originalPath(request), dispatch);
+    }
+
+    private static String safeMethod(HttpServletRequest request) {
+        try {
+            return request.getMethod();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The path the client asked for, without query: ERROR and ASYNC dispatches keep it in an attribute. */
+    private static String originalPath(HttpServletRequest request) {
+        try {
+            for (String attribute : new String[] {RequestDispatcher.ERROR_REQUEST_URI, ASYNC_REQUEST_URI}) {
+                Object original = request.getAttribute(attribute);
+                if (original instanceof String path) {
+                    return path;
+                }
+            }
+            return request.getRequestURI();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String orEmpty(String value) {
+        return value == null ? "" : value;
+    }
+
+    /** Rethrows the original failure as itself where the filter signature allows, else wrapped. Always throws. */
+    private static void rethrow(Throwable failure) throws IOException, ServletException {
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof IOException io) {
+            throw io;
+        }
+        if (failure instanceof ServletException servlet) {
+            throw servlet;
+        }
+        throw new ServletException(failure);
+    }
+
+    /**
+     * Catches failures that end an async cycle without passing through the filter on a request thread: the
+     * container reports them to {@link AsyncListener#onError}. Re-registers itself for every new async cycle.
+     */
+    private final class AsyncWatcher implements AsyncListener {
+
+        @Override
+        public void onError(AsyncEvent event) {
+            Throwable failure = event.getThrowable();
+            ServletRequest request = event.getSuppliedRequest();
+            ServletResponse response = event.getSuppliedResponse();
+            if (failure == null || !(request instanceof HttpServletRequest httpRequest)
+                    || !(response instanceof HttpServletResponse httpResponse)) {
+                return;
+            }
+            try {
+                if (request.getAttribute(HANDLED_ATTRIBUTE) == failure) {
+                    return;
+                }
+                markHandled(request, failure);
+                if (handle(httpRequest, httpResponse, failure, false)) {
+                    AsyncContext context = event.getAsyncContext();
+                    context.complete();
+                }
+            } catch (Throwable unexpected) {
+                // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
+            }
+        }
+
+        @Override
+        public void onStartAsync(AsyncEvent event) {
+            event.getAsyncContext().addListener(this, event.getSuppliedRequest(), event.getSuppliedResponse());
+        }
+
+        @Override
+        public void onComplete(AsyncEvent event) {
+            // Nothing to do: the cycle ended normally.
+        }
+
+        @Override
+        public void onTimeout(AsyncEvent event) {
+            // A timeout is the container's to answer (an error dispatch); it is not a failure of the handler.
+        }
+    }
+}

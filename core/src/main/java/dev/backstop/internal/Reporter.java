@@ -1,0 +1,158 @@
+package dev.backstop.internal;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The reporting pipeline: the one place that classifies a failure, gives it an error id, logs it and counts it.
+ * Capture points (the filter now; child tasks, executors and threads later) hand failures here and nothing else.
+ *
+ * <p>It never throws: a logger or meter registry that fails is contained, counted in
+ * {@code backstop.internal.failures} where the registry still works, and the caller carries on answering the
+ * original failure. Thread-safe; one instance serves every request of a filter.
+ */
+public final class Reporter {
+
+    /** The logger every report goes to. */
+    public static final String LOGGER_NAME = "dev.backstop";
+
+    /** MDC key holding the error id while a panic is logged. */
+    public static final String MDC_ERROR_ID = "errorId";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LOGGER_NAME);
+
+    private final Meters meters;
+
+    public Reporter(MeterRegistry registry) {
+        this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"));
+    }
+
+    public MeterRegistry registry() {
+        return meters.registry();
+    }
+
+    /** Classifies, logs and counts one failure. Exactly one ERROR event and one panic count per panic. */
+    public Report report(Throwable failure, Capture where) {
+        Kind kind = Classifier.classify(failure);
+        switch (kind) {
+            case PANIC, FATAL -> {
+                String errorId = ErrorIds.next();
+                logPanic(kind, errorId, failure, where);
+                count(() -> meters.panic(where.source(), failure));
+                return new Report(kind, errorId);
+            }
+            case CLIENT_ABORT -> {
+                if (LOG.isDebugEnabled()) {
+                    logQuietly("client went away " + context(where) + " exception=" + failure.getClass().getName());
+                }
+                count(() -> meters.clientAbort(where.source(), failure));
+                return new Report(kind, null);
+            }
+            default -> {
+                if (LOG.isDebugEnabled()) {
+                    logQuietly("request aborted by the handler " + context(where));
+                }
+                return new Report(kind, null);
+            }
+        }
+    }
+
+    /** Counts what the client got after a failure ({@code backstop.responses}). */
+    public void response(String outcome, Kind reason) {
+        count(() -> meters.response(outcome, reason));
+    }
+
+    /**
+     * Reports a failure of Backstop's own machinery (such as an error responder that threw) once, at ERROR, tied to
+     * the error id of the failure it was handling.
+     */
+    public void internalFailure(String stage, Throwable failure, String errorId) {
+        String line = "backstop " + stage + " failed while handling errorId=" + errorId + " exception="
+                + failure.getClass().getName() + " message=\""
+                + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"";
+        logError(line, failure, errorId);
+        count(() -> meters.internalFailure(stage));
+    }
+
+    private void logPanic(Kind kind, String errorId, Throwable failure, Capture where) {
+        String line = (kind == Kind.FATAL ? "fatal error " : "panic ") + "errorId=" + errorId + " " + context(where)
+                + " exception=" + failure.getClass().getName()
+                + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"";
+        logError(line, failure, errorId);
+    }
+
+    static String context(Capture where) {
+        StringBuilder out = new StringBuilder(96).append("source=").append(where.source().tag());
+        if (where.method() != null) {
+            out.append(" method=").append(Texts.escape(where.method(), 32));
+        }
+        if (where.path() != null) {
+            out.append(" path=").append(Texts.escape(where.path(), Texts.MAX_TEXT));
+        }
+        if (where.dispatch() != null) {
+            out.append(" dispatch=").append(where.dispatch());
+        }
+        return out.toString();
+    }
+
+    private void logError(String line, Throwable failure, String errorId) {
+        String previous = MDC.get(MDC_ERROR_ID);
+        try {
+            MDC.put(MDC_ERROR_ID, errorId);
+            try {
+                LOG.error(line, failure);
+            } catch (Throwable backendFailed) {
+                // The backend could not render the user's throwable (getMessage() threw, a chain too deep for a
+                // recursive renderer): log a safe copy so the panic is still one ERROR event with a stack.
+                count(() -> meters.internalFailure("log"));
+                try {
+                    LOG.error(line, SafeThrowable.copyOf(failure));
+                } catch (Throwable stillFailing) {
+                    // Nothing left to log with; the counters still record the panic.
+                }
+            }
+        } catch (Throwable mdcFailed) {
+            count(() -> meters.internalFailure("log"));
+        } finally {
+            restoreMdc(previous);
+        }
+    }
+
+    private static void restoreMdc(String previous) {
+        try {
+            if (previous == null) {
+                MDC.remove(MDC_ERROR_ID);
+            } else {
+                MDC.put(MDC_ERROR_ID, previous);
+            }
+        } catch (Throwable ignored) {
+            // An MDC adapter that throws has nothing for us to restore.
+        }
+    }
+
+    private static void logQuietly(String line) {
+        try {
+            LOG.debug(line);
+        } catch (Throwable ignored) {
+            // Debug lines are best effort.
+        }
+    }
+
+    private void count(Runnable increment) {
+        try {
+            increment.run();
+        } catch (Throwable registryFailed) {
+            // A broken meter registry must not break the answer to the user's failure. Say so once per failure,
+            // without a stack (the registry's problem is not the request's), and carry on.
+            try {
+                LOG.warn("backstop could not update a meter: " + registryFailed.getClass().getName() + ": "
+                        + Texts.escape(Texts.message(registryFailed), Texts.MAX_TEXT));
+            } catch (Throwable ignored) {
+                // Logging failed as well; nothing more can be done safely.
+            }
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Backstop's implementation; not a public API, it may change in any release. */
+package dev.backstop.internal;

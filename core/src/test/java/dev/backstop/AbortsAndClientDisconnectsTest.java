@@ -1,0 +1,131 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static dev.backstop.testing.Meters.total;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.RawHttp;
+import dev.backstop.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import jakarta.servlet.ServletOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.EofException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Clients that go away and handlers that abort on purpose are not panics. */
+class AbortsAndClientDisconnectsTest {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final CountDownLatch firstBytesWritten = new CountDownLatch(1);
+    private CapturedLogs logs;
+    private TestServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        logs = CapturedLogs.of("dev.backstop");
+        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+                .route("/eof", (request, response) -> {
+                    throw new EofException("simulated: reset by peer");
+                })
+                .route("/broken-pipe", (request, response) -> {
+                    throw new IllegalStateException("wrapped", new IOException("Broken pipe"));
+                })
+                .route("/abort", (request, response) -> {
+                    response.setHeader("X-Partial", "never sent");
+                    throw new AbortRequestException();
+                })
+                .route("/abort-committed", (request, response) -> {
+                    response.getOutputStream().write("started".getBytes(StandardCharsets.US_ASCII));
+                    response.flushBuffer();
+                    throw new AbortRequestException("changed my mind");
+                })
+                .route("/stream", (request, response) -> {
+                    ServletOutputStream out = response.getOutputStream();
+                    byte[] chunk = new byte[16 * 1024];
+                    // Bounded: 10,000 chunks is far more than any socket buffer holds once the client is gone.
+                    for (int i = 0; i < 10_000; i++) {
+                        out.write(chunk);
+                        out.flush();
+                        firstBytesWritten.countDown();
+                    }
+                })
+                .start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        logs.close();
+        server.close();
+    }
+
+    @Test
+    void eofExceptionIsCountedAsClientAbortNotPanic() throws Exception {
+        RawHttp.get(server.port(), "/eof");
+
+        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception", "EofException"))
+                .isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(logs.errors()).isEmpty();
+    }
+
+    @Test
+    void brokenPipeInTheCauseChainIsAClientAbort() throws Exception {
+        RawHttp.get(server.port(), "/broken-pipe");
+
+        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
+                "IllegalStateException")).isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(logs.errors()).isEmpty();
+    }
+
+    @Test
+    void clientThatClosesItsSocketMidResponseIsAClientAbort() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(
+                    "GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            assertThat(in.read(new byte[1024])).isPositive();
+            assertThat(firstBytesWritten.await(10, TimeUnit.SECONDS)).isTrue();
+            socket.setSoLinger(true, 0); // close with RST, as a killed client would
+        }
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(total(registry, "backstop.client.aborts")).isEqualTo(1.0));
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(logs.errors()).isEmpty();
+        assertThat(logs.all()).allSatisfy(event -> assertThat(event.getThrowableProxy()).isNull());
+    }
+
+    @Test
+    void abortRequestExceptionAbortsTheConnectionQuietly() throws Exception {
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/abort", true);
+
+        assertThat(exchange.text()).as("no response at all").isEmpty();
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(count(registry, "backstop.responses", "outcome", "aborted", "reason", "abort_request"))
+                .isEqualTo(1.0);
+    }
+
+    @Test
+    void abortRequestExceptionAfterCommitEndsTheBodyWithoutCompletingIt() throws Exception {
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/abort-committed", true);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 200");
+        assertThat(exchange.body()).contains("started").doesNotEndWith("0\r\n\r\n");
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
+    }
+}

@@ -1,0 +1,273 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static dev.backstop.testing.Meters.total;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A handler that throws before committing gets a clean 500, one ERROR event and one count, whether it failed on
+ * the request thread (REQUEST dispatch) or in an ASYNC dispatch.
+ */
+class HandlerPanicTest {
+
+    /** The execution modes every behaviour here runs under. */
+    enum Mode {
+        /** The servlet throws on the container's REQUEST dispatch. */
+        SYNC,
+        /** The servlet starts async, dispatches, and throws on the ASYNC dispatch. */
+        ASYNC_DISPATCH;
+
+        TestServer.Handler failing(TestServer.Handler body) {
+            if (this == SYNC) {
+                return body;
+            }
+            return (request, response) -> {
+                if (request.getDispatcherType() == DispatcherType.REQUEST) {
+                    request.startAsync().dispatch();
+                    return;
+                }
+                body.handle(request, response);
+            };
+        }
+    }
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private CapturedLogs logs;
+    private TestServer server;
+
+    @BeforeEach
+    void captureLogs() {
+        logs = CapturedLogs.of("dev.backstop");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        logs.close();
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private void start(Mode mode, TestServer.Handler handler) throws Exception {
+        start(RecoveryFilter.builder().meterRegistry(registry).build(), mode, handler);
+    }
+
+    private void start(RecoveryFilter filter, Mode mode, TestServer.Handler handler) throws Exception {
+        server = new TestServer(filter).route("/panic", mode.failing(handler)).start();
+    }
+
+    private static void throwIllegalState(HttpServletRequest request, HttpServletResponse response) {
+        response.setHeader("X-Handler", "was here");
+        response.setContentType("text/html");
+        throw new IllegalStateException("secret message: db password is hunter2");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void panicIsAnsweredWithProblemJsonAndNoDetails(Mode mode) throws Exception {
+        start(mode, HandlerPanicTest::throwIllegalState);
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.header("Cache-Control")).isEqualTo("no-store");
+        assertThat(response.header("X-Handler")).as("headers the handler set are dropped").isNull();
+        JsonPath json = response.jsonPath();
+        assertThat(json.getString("type")).isEqualTo("about:blank");
+        assertThat(json.getString("title")).isEqualTo("Internal Server Error");
+        assertThat(json.getInt("status")).isEqualTo(500);
+        String errorId = json.getString("errorId");
+        assertThat(errorId).matches("[0-9a-f]{16}");
+        assertThat(response.asString())
+                .doesNotContain("IllegalStateException", "secret", "hunter2", "dev.backstop", "at ");
+
+        List<ILoggingEvent> errors = logs.errors();
+        assertThat(errors).hasSize(1);
+        ILoggingEvent event = errors.get(0);
+        assertThat(event.getFormattedMessage())
+                .startsWith("panic errorId=" + errorId + " source=handler method=GET path=/panic")
+                .contains("exception=java.lang.IllegalStateException");
+        assertThat(event.getMDCPropertyMap()).containsEntry("errorId", errorId);
+        assertThat(event.getThrowableProxy().getClassName()).isEqualTo("java.lang.IllegalStateException");
+
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+                .isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1.0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void clientWithoutAcceptHeaderGetsProblemJson(Mode mode) throws Exception {
+        start(mode, HandlerPanicTest::throwIllegalState);
+
+        // java.net.http sends no Accept header unless told to.
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(server.uri("/panic")).build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(response.body()).contains("\"errorId\":\"");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void clientThatPrefersTextGetsPlainTextWithTheErrorId(Mode mode) throws Exception {
+        start(mode, HandlerPanicTest::throwIllegalState);
+
+        Response response = given().port(server.port()).accept("text/html,text/plain;q=0.9").get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("text/plain");
+        assertThat(response.header("Cache-Control")).isEqualTo("no-store");
+        String errorId = logs.errors().get(0).getMDCPropertyMap().get("errorId");
+        assertThat(response.asString()).isEqualTo("Internal Server Error\nerrorId: " + errorId + "\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void checkedExceptionIsAPanicTaggedWithTheCauseUnderServletException(Mode mode) throws Exception {
+        start(mode, (request, response) -> {
+            throw new ServletException(new IOException("disk on fire"));
+        });
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.asString()).doesNotContain("disk on fire", "IOException");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1.0);
+        assertThat(logs.errors()).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void stackOverflowIsAnOrdinaryPanic(Mode mode) throws Exception {
+        start(mode, (request, response) -> recurse(0));
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "StackOverflowError"))
+                .isEqualTo(1.0);
+    }
+
+    private static int recurse(int depth) {
+        return recurse(depth + 1) + 1;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void exposeStackTracesPutsTheDetailsInTheBody(Mode mode) throws Exception {
+        start(RecoveryFilter.builder().meterRegistry(registry).exposeStackTraces(true).build(), mode,
+                HandlerPanicTest::throwIllegalState);
+
+        JsonPath json = given().port(server.port()).get("/panic").then().statusCode(500).extract().jsonPath();
+
+        assertThat(json.getString("exception")).isEqualTo("java.lang.IllegalStateException");
+        assertThat(json.getString("detail")).isEqualTo("secret message: db password is hunter2");
+        assertThat(json.getString("stackTrace")).contains("at dev.backstop.HandlerPanicTest.throwIllegalState");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void customResponderWritesTheErrorResponse(Mode mode) throws Exception {
+        ErrorResponder html = (request, response, failure) -> {
+            response.setContentType("text/html;charset=utf-8");
+            response.getWriter().write("<p>Sorry. Error " + failure.errorId() + " on " + failure.method() + " "
+                    + failure.path() + "</p>");
+        };
+        start(RecoveryFilter.builder().meterRegistry(registry).errorResponder(html).build(), mode,
+                HandlerPanicTest::throwIllegalState);
+
+        Response response = given().port(server.port()).get("/panic");
+
+        String errorId = logs.errors().get(0).getMDCPropertyMap().get("errorId");
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.header("Cache-Control")).isEqualTo("no-store");
+        assertThat(response.contentType()).startsWith("text/html");
+        assertThat(response.asString()).isEqualTo("<p>Sorry. Error " + errorId + " on GET /panic</p>");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void failingResponderFallsBackToPlain500AndIsReportedOnce(Mode mode) throws Exception {
+        ErrorResponder broken = (request, response, failure) -> {
+            response.setHeader("X-Half-Done", "yes");
+            throw new IllegalArgumentException("responder bug");
+        };
+        start(RecoveryFilter.builder().meterRegistry(registry).errorResponder(broken).build(), mode,
+                HandlerPanicTest::throwIllegalState);
+
+        Response response = given().port(server.port()).get("/panic");
+
+        List<ILoggingEvent> errors = logs.errors();
+        assertThat(errors).hasSize(2);
+        String errorId = errors.get(0).getMDCPropertyMap().get("errorId");
+        assertThat(errors.get(1).getFormattedMessage())
+                .startsWith("backstop respond failed while handling errorId=" + errorId)
+                .contains("java.lang.IllegalArgumentException");
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("text/plain");
+        assertThat(response.header("X-Half-Done")).isNull();
+        assertThat(response.asString()).isEqualTo("Internal Server Error\nerrorId: " + errorId + "\n");
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(count(registry, "backstop.internal.failures", "stage", "respond")).isEqualTo(1.0);
+    }
+
+    @Test
+    void failureAfterStartAsyncOnTheRequestThreadIsAnsweredAndCompleted() throws Exception {
+        start(Mode.SYNC, (request, response) -> {
+            AsyncContext async = request.startAsync();
+            async.setTimeout(0);
+            throw new IllegalStateException("started async, then broke");
+        });
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(logs.errors()).hasSize(1);
+    }
+
+    @Test
+    void nonFailingHandlerIsUntouched() throws Exception {
+        start(Mode.SYNC, (request, response) -> {
+            response.setHeader("X-Handler", "was here");
+            response.getWriter().write("hello");
+        });
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.asString()).isEqualTo("hello");
+        assertThat(response.header("X-Handler")).isEqualTo("was here");
+        assertThat(logs.all()).isEmpty();
+        assertThat(registry.getMeters()).isEmpty();
+    }
+}

@@ -1,0 +1,217 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.backstop.testing.CapturedLogs;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.restassured.response.Response;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The filter registered the ways users register it: a real web.xml, and a FilterHolder with init-params. */
+class RegistrationAndConfigurationTest {
+
+    /** A servlet that fails, deployable by class name from web.xml. */
+    public static class PanicServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doGet(HttpServletRequest request, HttpServletResponse response) {
+            throw new UnsupportedOperationException("not built yet");
+        }
+    }
+
+    /** A responder deployable by class name from an init-param. */
+    public static class TeapotResponder implements ErrorResponder {
+        @Override
+        public void respond(HttpServletRequest request, HttpServletResponse response, Failure failure)
+                throws IOException {
+            response.setContentType("text/plain");
+            response.getWriter().write("custom " + failure.errorId());
+        }
+    }
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private CapturedLogs logs;
+    private Server server;
+
+    @TempDir
+    Path webappDir;
+
+    @BeforeEach
+    void captureLogs() {
+        logs = CapturedLogs.of("dev.backstop");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        logs.close();
+        if (server != null) {
+            server.stop();
+        }
+    }
+
+    private int start(Handler handler) throws Exception {
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        server.setHandler(handler);
+        server.start();
+        return connector.getLocalPort();
+    }
+
+    private WebAppContext webApp(String initParams) throws IOException {
+        Files.createDirectories(webappDir.resolve("WEB-INF"));
+        Files.writeString(webappDir.resolve("WEB-INF/web.xml"), """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
+                  <filter>
+                    <filter-name>backstop</filter-name>
+                    <filter-class>dev.backstop.RecoveryFilter</filter-class>
+                    <async-supported>true</async-supported>
+                    %s
+                  </filter>
+                  <filter-mapping>
+                    <filter-name>backstop</filter-name>
+                    <url-pattern>/*</url-pattern>
+                    <dispatcher>REQUEST</dispatcher>
+                    <dispatcher>ASYNC</dispatcher>
+                    <dispatcher>ERROR</dispatcher>
+                  </filter-mapping>
+                  <servlet>
+                    <servlet-name>panic</servlet-name>
+                    <servlet-class>dev.backstop.RegistrationAndConfigurationTest$PanicServlet</servlet-class>
+                  </servlet>
+                  <servlet-mapping>
+                    <servlet-name>panic</servlet-name>
+                    <url-pattern>/panic</url-pattern>
+                  </servlet-mapping>
+                </web-app>
+                """.formatted(initParams));
+        WebAppContext webApp = new WebAppContext();
+        webApp.setContextPath("/app");
+        webApp.setBaseResourceAsPath(webappDir);
+        webApp.setParentLoaderPriority(true);
+        webApp.setThrowUnavailableOnStartupException(true);
+        return webApp;
+    }
+
+    private static String param(String name, String value) {
+        return "<init-param><param-name>" + name + "</param-name><param-value>" + value + "</param-value></init-param>";
+    }
+
+    @Test
+    void webXmlRegistrationFindsTheRegistryThroughMeterRegistryAttribute() throws Exception {
+        WebAppContext webApp = webApp(param("meter-registry-attribute", "app.metrics")
+                + param("expose-stack-traces", "true"));
+        webApp.setAttribute("app.metrics", registry);
+
+        Response response = given().port(start(webApp)).get("/app/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.jsonPath().getString("exception")).isEqualTo("java.lang.UnsupportedOperationException");
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.errors().get(0).getFormattedMessage()).contains("method=GET path=/app/panic");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+                "UnsupportedOperationException")).isEqualTo(1.0);
+    }
+
+    @Test
+    void webXmlRegistrationUsesAnErrorResponderNamedByClass() throws Exception {
+        WebAppContext webApp = webApp(param("error-responder", TeapotResponder.class.getName()));
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+
+        Response response = given().port(start(webApp)).get("/app/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.asString()).matches("custom [0-9a-f]{16}");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+                "UnsupportedOperationException")).isEqualTo(1.0);
+    }
+
+    @Test
+    void programmaticRegistrationFindsTheRegistryUnderTheDefaultAttribute() throws Exception {
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        context.addFilter(new FilterHolder(RecoveryFilter.class), "/*", EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
+
+        Response response = given().port(start(context)).accept("text/plain").get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("text/plain");
+        assertThat(response.asString()).doesNotContain("UnsupportedOperationException", "not built yet");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+                "UnsupportedOperationException")).isEqualTo(1.0);
+    }
+
+    @Test
+    void builderSettingsWinOverInitParams() throws Exception {
+        ServletContextHandler context = new ServletContextHandler("/");
+        FilterHolder holder = new FilterHolder(
+                RecoveryFilter.builder().meterRegistry(registry).exposeStackTraces(false).build());
+        holder.setInitParameters(Map.of("expose-stack-traces", "true", "problem-type", "https://example.test/oops"));
+        context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
+
+        Response response = given().port(start(context)).get("/panic");
+
+        assertThat(response.asString()).doesNotContain("UnsupportedOperationException");
+        assertThat(response.jsonPath().getString("type")).isEqualTo("https://example.test/oops");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+                "UnsupportedOperationException")).isEqualTo(1.0);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "expose-stack-traces | yes | Init-param 'expose-stack-traces' must be true or false, but was 'yes'",
+        "meter-registry-attribute | missing.registry | Init-param 'meter-registry-attribute' is 'missing.registry', but that ServletContext attribute is not set",
+        "error-responder | com.example.NoSuchResponder | Init-param 'error-responder' is 'com.example.NoSuchResponder', which cannot be instantiated",
+        "error-responder | java.lang.String | Init-param 'error-responder' must name a class that implements dev.backstop.ErrorResponder, but 'java.lang.String' does not",
+        "problem-type | not a uri | Init-param 'problem-type' must be an absolute URI, but was 'not a uri'",
+    })
+    void badInitParamFailsStartupNamingTheParamAndTheValue(String name, String value, String message)
+            throws Exception {
+        WebAppContext webApp = webApp(param(name, value));
+
+        assertThatThrownBy(() -> start(webApp))
+                .satisfies(failure -> assertThat(causeMessages(failure)).contains(message));
+    }
+
+    private static String causeMessages(Throwable failure) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            all.append(t.getMessage()).append('\n');
+            for (Throwable suppressed : t.getSuppressed()) {
+                all.append(causeMessages(suppressed));
+            }
+        }
+        return all.toString();
+    }
+}

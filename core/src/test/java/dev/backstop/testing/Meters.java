@@ -1,0 +1,21 @@
+package dev.backstop.testing;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Reads Backstop counters the way a dashboard would: by name and tags, 0 when the series does not exist. */
+public final class Meters {
+
+    private Meters() {
+    }
+
+    public static double count(MeterRegistry registry, String name, String... tags) {
+        Counter counter = registry.find(name).tags(tags).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** Sum over every series of a counter. */
+    public static double total(MeterRegistry registry, String name) {
+        return registry.find(name).counters().stream().mapToDouble(Counter::count).sum();
+    }
+}
