@@ -40,6 +40,9 @@ class AbortsAndClientDisconnectsTest {
                 .route("/broken-pipe", (request, response) -> {
                     throw new IllegalStateException("wrapped", new IOException("Broken pipe"));
                 })
+                .route("/connection-reset", (request, response) -> {
+                    throw new java.io.UncheckedIOException(new java.net.SocketException("Connection reset by peer"));
+                })
                 .route("/abort", (request, response) -> {
                     response.setHeader("X-Partial", "never sent");
                     throw new AbortRequestException();
@@ -84,6 +87,16 @@ class AbortsAndClientDisconnectsTest {
 
         assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
                 "IllegalStateException")).isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(logs.errors()).isEmpty();
+    }
+
+    @Test
+    void connectionResetInTheCauseChainIsAClientAbort() throws Exception {
+        RawHttp.get(server.port(), "/connection-reset");
+
+        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
+                "UncheckedIOException")).isEqualTo(1.0);
         assertThat(total(registry, "backstop.panics")).isZero();
         assertThat(logs.errors()).isEmpty();
     }

@@ -33,10 +33,16 @@ public final class Meters {
     public static final String OUTCOME_RETHROWN = "rethrown";
 
     private final MeterRegistry registry;
+    private final int maxExceptionTags;
     private final Set<String> exceptionTags = ConcurrentHashMap.newKeySet();
 
     public Meters(MeterRegistry registry) {
+        this(registry, MAX_EXCEPTION_TAGS);
+    }
+
+    Meters(MeterRegistry registry, int maxExceptionTags) {
         this.registry = registry;
+        this.maxExceptionTags = maxExceptionTags;
     }
 
     public MeterRegistry registry() {
@@ -104,7 +110,7 @@ public final class Meters {
             if (exceptionTags.contains(name)) {
                 return name;
             }
-            if (exceptionTags.size() >= MAX_EXCEPTION_TAGS) {
+            if (exceptionTags.size() >= maxExceptionTags) {
                 return OTHER;
             }
             exceptionTags.add(name);
