@@ -5,6 +5,7 @@ import dev.backstop.internal.Reporter;
 import dev.backstop.internal.StandardResponder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
@@ -45,7 +46,8 @@ import java.util.Objects;
  * {@code errorId}), source, method and path, and one increment of
  * {@code backstop.panics{source=handler, exception=<SimpleName>}}. REQUEST, ASYNC and ERROR dispatches are
  * covered when the filter is mapped for them; failures that end an async cycle are caught through an
- * {@code AsyncListener}. Nothing inside the filter (a responder, the meter registry, a {@code getMessage()} that
+ * {@code AsyncListener}. FORWARD and INCLUDE dispatches pass straight through: their failures reach the
+ * dispatch that guards them. Nothing inside the filter (a responder, the meter registry, a {@code getMessage()} that
  * throws) makes it throw or skip the 500.
  *
  * <p>Configure it with init-params (web.xml, {@code @WebFilter}, {@code FilterRegistration}) through the public
@@ -56,8 +58,9 @@ import java.util.Objects;
  * }</pre>
  * Settings made with the builder win over init-params; init-params fill in what the builder left unset.
  *
- * <p>Thread-safe once initialised. The happy path costs one try block and one {@code isAsyncStarted()} call, and
- * allocates nothing.
+ * <p>Thread-safe once initialised. The happy path costs a try block and two request getters
+ * ({@code getDispatcherType()}, {@code isAsyncStarted()}), and the filter allocates nothing for it; an async
+ * request adds one shared {@code AsyncListener} to its context.
  */
 public class RecoveryFilter implements Filter {
 
@@ -123,11 +126,12 @@ public class RecoveryFilter implements Filter {
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         if (!(request instanceof HttpServletRequest httpRequest)
-                || !(response instanceof HttpServletResponse httpResponse)) {
+                || !(response instanceof HttpServletResponse httpResponse)
+                || isNested(request.getDispatcherType())) {
             chain.doFilter(request, response);
             return;
         }
-        Recovery current = recovery();
+        Recovery current = recovery(request);
         try {
             chain.doFilter(request, response);
         } catch (Throwable failure) {
@@ -142,15 +146,29 @@ public class RecoveryFilter implements Filter {
         // Nothing is held that outlives the filter; the meters belong to the registry's owner.
     }
 
-    private Recovery recovery() {
+    /**
+     * FORWARD and INCLUDE run inside a dispatch this filter already guards; an included response cannot be reset
+     * or aborted, so their failures are left to reach the outer dispatch.
+     */
+    private static boolean isNested(DispatcherType type) {
+        return type == DispatcherType.INCLUDE || type == DispatcherType.FORWARD;
+    }
+
+    private Recovery recovery(ServletRequest request) {
         Recovery current = recovery;
         if (current == null) {
             // Used without init() (some frameworks wrap filters): defaults, unless the builder said otherwise.
+            ServletContext context = null;
+            try {
+                context = request.getServletContext();
+            } catch (RuntimeException e) {
+                // No context to ask; assume a container without a quiet abort.
+            }
             current = new Recovery(new Reporter(meterRegistry != null ? meterRegistry : Metrics.globalRegistry),
                     errorResponder,
                     new StandardResponder(Boolean.TRUE.equals(exposeStackTraces),
                             problemType != null ? problemType : DEFAULT_PROBLEM_TYPE),
-                    false);
+                    abortsQuietly(context));
             recovery = current;
         }
         return current;

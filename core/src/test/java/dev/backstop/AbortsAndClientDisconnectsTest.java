@@ -9,6 +9,7 @@ import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.TestServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,6 +43,13 @@ class AbortsAndClientDisconnectsTest {
                 })
                 .route("/connection-reset", (request, response) -> {
                     throw new java.io.UncheckedIOException(new java.net.SocketException("Connection reset by peer"));
+                })
+                .route("/tomcat-abort", (request, response) -> {
+                    throw new ServletException(
+                            new org.apache.catalina.connector.ClientAbortException("java.io.IOException: Broken pipe"));
+                })
+                .route("/wrapped-abort", (request, response) -> {
+                    throw new ServletException("Request processing failed", new AbortRequestException());
                 })
                 .route("/abort", (request, response) -> {
                     response.setHeader("X-Partial", "never sent");
@@ -89,6 +97,26 @@ class AbortsAndClientDisconnectsTest {
                 "IllegalStateException")).isEqualTo(1.0);
         assertThat(total(registry, "backstop.panics")).isZero();
         assertThat(logs.errors()).isEmpty();
+    }
+
+    @Test
+    void tomcatClientAbortExceptionIsAClientAbort() throws Exception {
+        RawHttp.get(server.port(), "/tomcat-abort");
+
+        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
+                "ClientAbortException")).isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(logs.errors()).isEmpty();
+    }
+
+    @Test
+    void abortRequestExceptionWrappedByAFrameworkStillAbortsQuietly() throws Exception {
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/wrapped-abort", true);
+
+        assertThat(exchange.text()).isEmpty();
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
     }
 
     @Test

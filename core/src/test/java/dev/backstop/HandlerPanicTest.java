@@ -239,6 +239,56 @@ class HandlerPanicTest {
         assertThat(count(registry, "backstop.internal.failures", "stage", "respond")).isEqualTo(1.0);
     }
 
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void fatalErrorUnderAWrapperIsReportedOnceAndLeftToTheContainer(Mode mode) throws Exception {
+        start(mode, (request, response) -> {
+            throw new ServletException("Handler dispatch failed", new OutOfMemoryError("simulated"));
+        });
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.errors().get(0).getFormattedMessage()).startsWith("fatal error errorId=");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
+                .isEqualTo(1.0);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(count(registry, "backstop.responses", "outcome", "container", "reason", "fatal")).isEqualTo(1.0);
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).doesNotStartWith("application/problem+json");
+    }
+
+    @Test
+    void loggedPathHasNoQueryAndNoPathParameters() throws Exception {
+        start(Mode.SYNC, HandlerPanicTest::throwIllegalState);
+
+        given().port(server.port()).urlEncodingEnabled(false).get("/panic;jsessionid=abc123?token=secret")
+                .then().statusCode(500);
+
+        String line = logs.errors().get(0).getFormattedMessage();
+        assertThat(line).contains(" path=/panic exception=").doesNotContain("jsessionid", "abc123", "token=");
+    }
+
+    @Test
+    void failureInsideAnIncludeIsAnsweredOnceByTheOuterDispatch() throws Exception {
+        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+                .route("/page", (request, response) -> {
+                    response.getWriter().write("<header>");
+                    request.getRequestDispatcher("/fragment").include(request, response);
+                })
+                .route("/fragment", HandlerPanicTest::throwIllegalState)
+                .start();
+
+        Response response = given().port(server.port()).get("/page");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.asString()).doesNotContain("<header>");
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.errors().get(0).getFormattedMessage()).contains("path=/page ");
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+    }
+
     @Test
     void failureAfterStartAsyncOnTheRequestThreadIsAnsweredAndCompleted() throws Exception {
         start(Mode.SYNC, (request, response) -> {

@@ -188,6 +188,29 @@ class RegistrationAndConfigurationTest {
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
+    @Test
+    void twoRecoveryFiltersInOneChainReportAFatalErrorOnce() throws Exception {
+        ServletContextHandler context = new ServletContextHandler("/");
+        for (int i = 0; i < 2; i++) {
+            context.addFilter(new FilterHolder(RecoveryFilter.builder().meterRegistry(registry).build()), "/*",
+                    EnumSet.of(DispatcherType.REQUEST));
+        }
+        context.addServlet(new ServletHolder(new HttpServlet() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void doGet(HttpServletRequest request, HttpServletResponse response) {
+                throw new OutOfMemoryError("simulated");
+            }
+        }), "/oom");
+
+        given().port(start(context)).get("/oom").then().statusCode(500);
+
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
+                .isEqualTo(1.0);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "expose-stack-traces | yes | Init-param 'expose-stack-traces' must be true or false, but was 'yes'",

@@ -137,7 +137,7 @@ class SelfFailureAndHostileInputTest {
         assertThat(errors.get(0).getFormattedMessage()).startsWith("fatal error errorId=");
         assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
                 .isEqualTo(1.0);
-        assertThat(count(registry, "backstop.responses", "outcome", "rethrown", "reason", "fatal")).isEqualTo(1.0);
+        assertThat(count(registry, "backstop.responses", "outcome", "container", "reason", "fatal")).isEqualTo(1.0);
         // Rethrown: the container, not Backstop, answers it.
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).doesNotStartWith("application/problem+json");

@@ -25,12 +25,17 @@ public final class Classifier {
     private Classifier() {
     }
 
-    /** Classifies a throwable caught at a request boundary. */
+    /**
+     * Classifies a throwable caught at a request boundary. Aborts and fatal errors are recognised under plain
+     * {@code ServletException} wrappers too, because frameworks (Spring MVC among them) wrap everything a handler
+     * throws.
+     */
     public static Kind classify(Throwable t) {
-        if (t instanceof AbortRequestException) {
+        Throwable unwrapped = unwrap(t);
+        if (unwrapped instanceof AbortRequestException) {
             return Kind.ABORT_REQUESTED;
         }
-        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+        if (unwrapped instanceof VirtualMachineError && !(unwrapped instanceof StackOverflowError)) {
             return Kind.FATAL;
         }
         return isClientAbort(t) ? Kind.CLIENT_ABORT : Kind.PANIC;

@@ -29,8 +29,11 @@ public final class Meters {
     public static final String OUTCOME_ERROR = "error";
     /** {@code backstop.responses} outcome: the connection was aborted. */
     public static final String OUTCOME_ABORTED = "aborted";
-    /** {@code backstop.responses} outcome: committed on a container without a quiet abort; rethrown to it. */
-    public static final String OUTCOME_RETHROWN = "rethrown";
+    /**
+     * {@code backstop.responses} outcome: left to the container to finish, because the failure is fatal or the
+     * container has no quiet abort: rethrown on a request thread, not completed in an async error.
+     */
+    public static final String OUTCOME_CONTAINER = "container";
 
     private final MeterRegistry registry;
     private final int maxExceptionTags;

@@ -19,13 +19,20 @@ public final class Negotiation {
         if (accept == null || accept.isBlank()) {
             return true;
         }
-        double json = Math.max(quality(accept, "application", "problem+json"), quality(accept, "application", "json"));
+        // A range naming problem+json itself decides; otherwise plain JSON is just as good.
+        double problem = quality(accept, "application", "problem+json");
+        double json = namesExactly(accept, "application/problem+json") ? problem
+                : Math.max(problem, quality(accept, "application", "json"));
         double text = quality(accept, "text", "plain");
         if (json <= 0 && text <= 0) {
             // Neither is acceptable; a 406 would hide the 500, so send the plainest form.
             return false;
         }
         return json >= text;
+    }
+
+    private static boolean namesExactly(String accept, String mediaType) {
+        return accept.toLowerCase(Locale.ROOT).contains(mediaType);
     }
 
     /** The quality the header gives {@code type/subtype}; 0 when no range matches. */

@@ -35,13 +35,13 @@ public final class Recovery {
     /** Request attribute holding the throwable this filter already handled, so no path reports it twice. */
     public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
 
-    private static final String WATCHED_ATTRIBUTE = "dev.backstop.asyncWatched";
     private static final String ASYNC_REQUEST_URI = "jakarta.servlet.async.request_uri";
 
     private final Reporter reporter;
     private final ErrorResponder responder;
     private final boolean customResponder;
     private final boolean quietAbort;
+    private final AsyncWatcher asyncWatcher = new AsyncWatcher();
 
     /**
      * @param reporter the pipeline
@@ -69,6 +69,11 @@ public final class Recovery {
      */
     public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
             throws IOException, ServletException {
+        if (alreadyHandled(request, failure)) {
+            // Another RecoveryFilter in this chain reported it and rethrew it on purpose (fatal, or no quiet
+            // abort): pass it on untouched rather than report it twice.
+            rethrow(failure);
+        }
         markHandled(request, failure);
         boolean answered = handle(request, response, failure, true);
         if (answered) {
@@ -76,17 +81,16 @@ public final class Recovery {
         }
     }
 
-    /** Called after the chain returned normally: watches an async cycle the handler started. */
+    /**
+     * Called after the chain returned normally: watches an async cycle the handler started. Only the REQUEST
+     * dispatch registers; the watcher re-registers itself for every later cycle in
+     * {@link AsyncListener#onStartAsync}. The watcher is stateless and shared, so this allocates nothing.
+     */
     public void afterChain(HttpServletRequest request, HttpServletResponse response) {
-        if (!request.isAsyncStarted()) {
-            return;
-        }
         try {
-            if (request.getAttribute(WATCHED_ATTRIBUTE) != null) {
-                return;
+            if (request.getDispatcherType() == DispatcherType.REQUEST && request.isAsyncStarted()) {
+                request.getAsyncContext().addListener(asyncWatcher, request, response);
             }
-            request.setAttribute(WATCHED_ATTRIBUTE, Boolean.TRUE);
-            request.getAsyncContext().addListener(new AsyncWatcher(), request, response);
         } catch (RuntimeException alreadyOver) {
             // The async cycle completed between the check and here; there is nothing left to watch.
         }
@@ -98,7 +102,7 @@ public final class Recovery {
         Report report = reporter.report(failure, capture(request));
         switch (report.kind()) {
             case FATAL -> {
-                reporter.response(Meters.OUTCOME_RETHROWN, Kind.FATAL);
+                reporter.response(Meters.OUTCOME_CONTAINER, Kind.FATAL);
                 if (mayRethrow) {
                     rethrow(failure);
                 }
@@ -133,6 +137,8 @@ public final class Recovery {
             return true;
         } catch (Throwable responderFailed) {
             if (Classifier.isClientAbort(responderFailed)) {
+                // The client left while we answered: count that, there is no one to answer.
+                reporter.report(responderFailed, capture(request));
                 return true;
             }
             reporter.internalFailure(customResponder ? "respond" : "standard-respond", responderFailed, errorId);
@@ -150,17 +156,21 @@ public final class Recovery {
         }
     }
 
+    /**
+     * Ends a response that must not look complete. Returns false when only the container can do it: then the async
+     * cycle must not be completed (that would finish the body cleanly) and the container's own error handling runs.
+     */
     private boolean abort(HttpServletResponse response, Throwable failure, Kind reason, boolean mayRethrow)
             throws IOException, ServletException {
         if (quietAbort && tryAbort(response)) {
             reporter.response(Meters.OUTCOME_ABORTED, reason);
             return true;
         }
-        reporter.response(Meters.OUTCOME_RETHROWN, reason);
+        reporter.response(Meters.OUTCOME_CONTAINER, reason);
         if (mayRethrow) {
             rethrow(failure);
         }
-        return true;
+        return false;
     }
 
     private static boolean tryAbort(HttpServletResponse response) {
@@ -179,7 +189,9 @@ public final class Recovery {
             }
             response.reset();
             return true;
-        } catch (IllegalStateException committedMeanwhile) {
+        } catch (RuntimeException committedMeanwhile) {
+            // IllegalStateException when committed in between; anything else from a broken wrapper: the response
+            // cannot be trusted to take a clean 500, so it is aborted instead.
             return false;
         }
     }
@@ -196,6 +208,14 @@ public final class Recovery {
             }
         } catch (RuntimeException alreadyOver) {
             // Completed or aborted already.
+        }
+    }
+
+    private static boolean alreadyHandled(ServletRequest request, Throwable failure) {
+        try {
+            return request.getAttribute(HANDLED_ATTRIBUTE) == failure;
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 
@@ -226,19 +246,42 @@ public final class Recovery {
         }
     }
 
-    /** The path the client asked for, without query: ERROR and ASYNC dispatches keep it in an attribute. */
+    /**
+     * The path the client asked for, without query and without {@code ;} path parameters (they carry session ids):
+     * ERROR and ASYNC dispatches keep the original in an attribute.
+     */
     private static String originalPath(HttpServletRequest request) {
         try {
             for (String attribute : new String[] {RequestDispatcher.ERROR_REQUEST_URI, ASYNC_REQUEST_URI}) {
                 Object original = request.getAttribute(attribute);
                 if (original instanceof String path) {
-                    return path;
+                    return withoutPathParameters(path);
                 }
             }
-            return request.getRequestURI();
+            return withoutPathParameters(request.getRequestURI());
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    static String withoutPathParameters(String path) {
+        if (path == null || path.indexOf(';') < 0) {
+            return path;
+        }
+        StringBuilder out = new StringBuilder(path.length());
+        boolean inParameter = false;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == ';') {
+                inParameter = true;
+            } else if (c == '/') {
+                inParameter = false;
+            }
+            if (!inParameter) {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static String orEmpty(String value) {

@@ -22,6 +22,8 @@ class NegotiationTest {
         "'text/plain, application/json;q=0.5' | false",
         "'application/json;q=0, application/problem+json;q=0, */*' | false",
         "'text/plain;q=0.2, application/json;q=0.3' | true",
+        "'application/problem+json;q=0, */*' | false",
+        "'application/problem+json;q=0, application/json' | false",
         "image/png | false",
         "';;;,,/,garbage' | false",
         "'application/json;q=abc' | false",
