@@ -22,6 +22,8 @@ import org.eclipse.jetty.io.EofException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Clients that go away and handlers that abort on purpose are not panics. */
 class AbortsAndClientDisconnectsTest {
@@ -79,32 +81,18 @@ class AbortsAndClientDisconnectsTest {
         server.close();
     }
 
-    @Test
-    void eofExceptionIsCountedAsClientAbortNotPanic() throws Exception {
-        RawHttp.get(server.port(), "/eof");
+    @ParameterizedTest(name = "{0} -> client abort tagged {1}")
+    @CsvSource({
+        "/eof, EofException",
+        "/broken-pipe, IllegalStateException",
+        "/connection-reset, UncheckedIOException",
+        "/tomcat-abort, ClientAbortException",
+    })
+    void clientGoneExceptionsAreCountedAsClientAbortsNotPanics(String path, String exceptionTag) throws Exception {
+        RawHttp.get(server.port(), path);
 
-        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception", "EofException"))
+        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception", exceptionTag))
                 .isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(logs.errors()).isEmpty();
-    }
-
-    @Test
-    void brokenPipeInTheCauseChainIsAClientAbort() throws Exception {
-        RawHttp.get(server.port(), "/broken-pipe");
-
-        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
-                "IllegalStateException")).isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(logs.errors()).isEmpty();
-    }
-
-    @Test
-    void tomcatClientAbortExceptionIsAClientAbort() throws Exception {
-        RawHttp.get(server.port(), "/tomcat-abort");
-
-        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
-                "ClientAbortException")).isEqualTo(1.0);
         assertThat(total(registry, "backstop.panics")).isZero();
         assertThat(logs.errors()).isEmpty();
     }
@@ -117,16 +105,6 @@ class AbortsAndClientDisconnectsTest {
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
         assertThat(logs.errors()).isEmpty();
         assertThat(total(registry, "backstop.panics")).isZero();
-    }
-
-    @Test
-    void connectionResetInTheCauseChainIsAClientAbort() throws Exception {
-        RawHttp.get(server.port(), "/connection-reset");
-
-        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception",
-                "UncheckedIOException")).isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(logs.errors()).isEmpty();
     }
 
     @Test
