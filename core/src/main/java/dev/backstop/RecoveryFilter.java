@@ -118,7 +118,12 @@ public class RecoveryFilter implements Filter {
         ErrorResponder responder = errorResponder != null ? errorResponder
                 : responderFrom(config.getInitParameter(ERROR_RESPONDER_PARAM));
         String type = problemType != null ? problemType : problemTypeParam(config.getInitParameter(PROBLEM_TYPE_PARAM));
-        this.recovery = new Recovery(new Reporter(registry), responder, new StandardResponder(expose, type),
+        this.recovery = newRecovery(registry, expose, responder, type, context);
+    }
+
+    private static Recovery newRecovery(MeterRegistry registry, boolean expose, ErrorResponder responder,
+            String problemType, ServletContext context) {
+        return new Recovery(new Reporter(registry), responder, new StandardResponder(expose, problemType),
                 abortsQuietly(context));
     }
 
@@ -164,11 +169,9 @@ public class RecoveryFilter implements Filter {
             } catch (RuntimeException e) {
                 // No context to ask; assume a container without a quiet abort.
             }
-            current = new Recovery(new Reporter(meterRegistry != null ? meterRegistry : Metrics.globalRegistry),
-                    errorResponder,
-                    new StandardResponder(Boolean.TRUE.equals(exposeStackTraces),
-                            problemType != null ? problemType : DEFAULT_PROBLEM_TYPE),
-                    abortsQuietly(context));
+            current = newRecovery(meterRegistry != null ? meterRegistry : Metrics.globalRegistry,
+                    exposeStackTraces != null ? exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES, errorResponder,
+                    problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context);
             recovery = current;
         }
         return current;

@@ -48,10 +48,6 @@ public final class Meters {
         this.maxExceptionTags = maxExceptionTags;
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     void panic(Source source, Throwable t) {
         Counter.builder(PANICS)
                 .description("Panic equivalents: unchecked throwables that escaped a handler or a guarded task, "

@@ -20,10 +20,10 @@ public final class Negotiation {
             return true;
         }
         // A range naming problem+json itself decides; otherwise plain JSON is just as good.
-        double problem = quality(accept, "application", "problem+json");
-        double json = namesExactly(accept, "application/problem+json") ? problem
-                : Math.max(problem, quality(accept, "application", "json"));
-        double text = quality(accept, "text", "plain");
+        Match problem = match(accept, "application", "problem+json");
+        double json = problem.specificity() == EXACT ? problem.quality()
+                : Math.max(problem.quality(), match(accept, "application", "json").quality());
+        double text = match(accept, "text", "plain").quality();
         if (json <= 0 && text <= 0) {
             // Neither is acceptable; a 406 would hide the 500, so send the plainest form.
             return false;
@@ -31,12 +31,14 @@ public final class Negotiation {
         return json >= text;
     }
 
-    private static boolean namesExactly(String accept, String mediaType) {
-        return accept.toLowerCase(Locale.ROOT).contains(mediaType);
+    private static final int EXACT = 2;
+
+    /** The most specific range matching a media type: 0 for {@code *}{@code /*}, 1 for {@code type/*}, 2 exact. */
+    private record Match(int specificity, double quality) {
     }
 
-    /** The quality the header gives {@code type/subtype}; 0 when no range matches. */
-    static double quality(String accept, String type, String subtype) {
+    /** The most specific range matching {@code type/subtype} and its quality; quality 0 when none matches. */
+    private static Match match(String accept, String type, String subtype) {
         int bestSpecificity = -1;
         double bestQuality = 0;
         int start = 0;
@@ -61,7 +63,7 @@ public final class Negotiation {
             } else if (rangeType.equals(type) && rangeSubtype.equals("*")) {
                 specificity = 1;
             } else if (rangeType.equals(type) && rangeSubtype.equals(subtype)) {
-                specificity = 2;
+                specificity = EXACT;
             } else {
                 continue;
             }
@@ -70,7 +72,7 @@ public final class Negotiation {
                 bestQuality = semicolon < 0 ? 1.0 : qParameter(range.substring(semicolon + 1));
             }
         }
-        return bestSpecificity < 0 ? 0 : bestQuality;
+        return new Match(bestSpecificity, bestSpecificity < 0 ? 0 : bestQuality);
     }
 
     private static double qParameter(String parameters) {

@@ -56,10 +56,6 @@ public final class Recovery {
         this.quietAbort = quietAbort;
     }
 
-    public Reporter reporter() {
-        return reporter;
-    }
-
     /**
      * Handles a throwable that escaped the filter chain on the request's own thread. Returns normally once the
      * client has been answered or the connection aborted.
@@ -321,7 +317,7 @@ public final class Recovery {
                 return;
             }
             try {
-                if (request.getAttribute(HANDLED_ATTRIBUTE) == failure) {
+                if (alreadyHandled(request, failure)) {
                     return;
                 }
                 markHandled(request, failure);

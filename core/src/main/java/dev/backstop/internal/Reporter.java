@@ -30,10 +30,6 @@ public final class Reporter {
         this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"));
     }
 
-    public MeterRegistry registry() {
-        return meters.registry();
-    }
-
     /** Classifies, logs and counts one failure. Exactly one ERROR event and one panic count per panic. */
     public Report report(Throwable failure, Capture where) {
         Kind kind = Classifier.classify(failure);
