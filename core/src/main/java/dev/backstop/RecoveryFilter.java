@@ -3,8 +3,10 @@ package dev.backstop;
 import dev.backstop.internal.Recovery;
 import dev.backstop.internal.Reporter;
 import dev.backstop.internal.StandardResponder;
+import dev.backstop.internal.TaskRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -17,8 +19,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 
 /**
  * The handler-level safety net: every {@code Throwable} that escapes the filter chain is logged once, counted, and
@@ -73,6 +78,21 @@ public class RecoveryFilter implements Filter {
     /** Init-param: the {@code type} URI of problem+json bodies. */
     public static final String PROBLEM_TYPE_PARAM = "problem-type";
 
+    /**
+     * Init-param: name of a ServletContext attribute that holds the {@link Executor} for {@link ChildTasks}.
+     * Default: Backstop's own (virtual threads on Java 21+, a platform-thread pool on Java 17).
+     */
+    public static final String CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM = "child-task-executor-attribute";
+    /** Init-param: the application-wide cap on child and background tasks running at once. */
+    public static final String MAX_CHILD_TASKS_PARAM = "max-child-tasks";
+    /** Init-param: how long {@link #destroy()} waits for background tasks, such as {@code 10s}, {@code PT10S}. */
+    public static final String BACKGROUND_GRACE_PERIOD_PARAM = "background-grace-period";
+
+    /** Default of {@value #MAX_CHILD_TASKS_PARAM}. */
+    public static final int DEFAULT_MAX_CHILD_TASKS = 1000;
+    /** Default of {@value #BACKGROUND_GRACE_PERIOD_PARAM}. */
+    public static final Duration DEFAULT_BACKGROUND_GRACE_PERIOD = Duration.ofSeconds(5);
+
     /** Default of {@value #EXPOSE_STACK_TRACES_PARAM}: stack traces stay in the logs. */
     public static final boolean DEFAULT_EXPOSE_STACK_TRACES = false;
     /** The ServletContext attribute consulted when {@value #METER_REGISTRY_ATTRIBUTE_PARAM} is not set. */
@@ -84,6 +104,9 @@ public class RecoveryFilter implements Filter {
     private final Boolean exposeStackTraces;
     private final ErrorResponder errorResponder;
     private final String problemType;
+    private final Executor childTaskExecutor;
+    private final Integer maxChildTasks;
+    private final Duration backgroundGracePeriod;
 
     private volatile Recovery recovery;
 
@@ -97,6 +120,9 @@ public class RecoveryFilter implements Filter {
         this.exposeStackTraces = builder.exposeStackTraces;
         this.errorResponder = builder.errorResponder;
         this.problemType = builder.problemType;
+        this.childTaskExecutor = builder.childTaskExecutor;
+        this.maxChildTasks = builder.maxChildTasks;
+        this.backgroundGracePeriod = builder.backgroundGracePeriod;
     }
 
     /** @return a builder for programmatic registration */
@@ -118,13 +144,47 @@ public class RecoveryFilter implements Filter {
         ErrorResponder responder = errorResponder != null ? errorResponder
                 : responderFrom(config.getInitParameter(ERROR_RESPONDER_PARAM));
         String type = problemType != null ? problemType : problemTypeParam(config.getInitParameter(PROBLEM_TYPE_PARAM));
-        this.recovery = newRecovery(registry, expose, responder, type, context);
+        Executor executor = childTaskExecutor != null ? childTaskExecutor
+                : executorFrom(context, config.getInitParameter(CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM));
+        int cap = maxChildTasks != null ? maxChildTasks : maxChildTasksParam(config.getInitParameter(MAX_CHILD_TASKS_PARAM));
+        Duration grace = backgroundGracePeriod != null ? backgroundGracePeriod
+                : graceParam(config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM));
+        Recovery previous = recovery;
+        this.recovery = newRecovery(registry, expose, responder, type, context, executor, cap, grace);
+        if (previous != null) {
+            previous.tasks().shutdown();
+        }
     }
 
     private static Recovery newRecovery(MeterRegistry registry, boolean expose, ErrorResponder responder,
-            String problemType, ServletContext context) {
-        return new Recovery(new Reporter(registry), responder, new StandardResponder(expose, problemType),
-                abortsQuietly(context));
+            String problemType, ServletContext context, Executor executor, int maxChildTasks, Duration grace) {
+        Reporter reporter = new Reporter(registry);
+        TaskRuntime tasks = new TaskRuntime(reporter, executor, maxChildTasks, grace,
+                "RecoveryFilter.Builder.maxChildTasks or init-param '" + MAX_CHILD_TASKS_PARAM + "' (default "
+                        + DEFAULT_MAX_CHILD_TASKS + ")");
+        return new Recovery(reporter, responder, new StandardResponder(expose, problemType), abortsQuietly(context),
+                tasks);
+    }
+
+    /**
+     * Answers an async request whose work failed on a thread of its own (a {@link ChildTasks#completion()}
+     * callback, say) exactly as the filter answers a failure that escapes the chain: reported once (a child panic
+     * is not reported again), a 500 carrying the error id or, when the response is committed, an aborted
+     * connection; then {@code async.complete()}. Never throws.
+     *
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw the request
+     */
+    public static void fail(AsyncContext async, Throwable failure) {
+        Objects.requireNonNull(async, "async cannot be null");
+        Objects.requireNonNull(failure, "failure cannot be null");
+        ServletRequest request = async.getRequest();
+        ServletResponse response = async.getResponse();
+        Recovery current = Recovery.of(request);
+        if (current == null || !(request instanceof HttpServletRequest httpRequest)
+                || !(response instanceof HttpServletResponse httpResponse)) {
+            throw new IllegalStateException("RecoveryFilter.fail needs a request that passed through RecoveryFilter");
+        }
+        current.failAsync(httpRequest, httpResponse, async, failure);
     }
 
     @Override
@@ -137,18 +197,33 @@ public class RecoveryFilter implements Filter {
             return;
         }
         Recovery current = recovery(request);
+        if (request.getDispatcherType() == DispatcherType.REQUEST) {
+            current.enter(request);
+        }
         try {
             chain.doFilter(request, response);
         } catch (Throwable failure) {
-            current.onChainFailure(httpRequest, httpResponse, failure);
+            try {
+                current.onChainFailure(httpRequest, httpResponse, failure);
+            } finally {
+                current.afterChain(httpRequest, httpResponse);
+            }
             return;
         }
         current.afterChain(httpRequest, httpResponse);
     }
 
+    /**
+     * Waits up to the background grace period ({@value #BACKGROUND_GRACE_PERIOD_PARAM}) for background tasks, then
+     * interrupts and reports the ones still running, and stops the executor Backstop created. A configured
+     * executor is left to its owner. The meters belong to the registry's owner.
+     */
     @Override
     public void destroy() {
-        // Nothing is held that outlives the filter; the meters belong to the registry's owner.
+        Recovery current = recovery;
+        if (current != null) {
+            current.tasks().shutdown();
+        }
     }
 
     /**
@@ -171,7 +246,9 @@ public class RecoveryFilter implements Filter {
             }
             current = newRecovery(meterRegistry != null ? meterRegistry : Metrics.globalRegistry,
                     exposeStackTraces != null ? exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES, errorResponder,
-                    problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context);
+                    problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context, childTaskExecutor,
+                    maxChildTasks != null ? maxChildTasks : DEFAULT_MAX_CHILD_TASKS,
+                    backgroundGracePeriod != null ? backgroundGracePeriod : DEFAULT_BACKGROUND_GRACE_PERIOD);
             recovery = current;
         }
         return current;
@@ -200,6 +277,77 @@ public class RecoveryFilter implements Filter {
         }
         Object value = context.getAttribute(DEFAULT_METER_REGISTRY_ATTRIBUTE);
         return value instanceof MeterRegistry registry ? registry : Metrics.globalRegistry;
+    }
+
+    private static Executor executorFrom(ServletContext context, String attributeParam) throws ServletException {
+        if (attributeParam == null) {
+            return null;
+        }
+        String name = attributeParam.trim();
+        Object value = name.isEmpty() ? null : context.getAttribute(name);
+        if (!(value instanceof Executor executor)) {
+            throw new ServletException("Init-param '" + CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM + "' is '" + attributeParam
+                    + "', but that ServletContext attribute "
+                    + (value == null ? "is not set" : "holds a " + value.getClass().getName())
+                    + "; it must hold a java.util.concurrent.Executor");
+        }
+        return executor;
+    }
+
+    private static int maxChildTasksParam(String value) throws ServletException {
+        if (value == null) {
+            return DEFAULT_MAX_CHILD_TASKS;
+        }
+        try {
+            return checkMaxChildTasks(Integer.parseInt(value.trim()));
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("Init-param '" + MAX_CHILD_TASKS_PARAM + "' must be a whole number of at "
+                    + "least 1, but was '" + value + "'", e);
+        }
+    }
+
+    private static int checkMaxChildTasks(int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("maxChildTasks must be at least 1, but was " + value);
+        }
+        return value;
+    }
+
+    private static Duration graceParam(String value) throws ServletException {
+        if (value == null) {
+            return DEFAULT_BACKGROUND_GRACE_PERIOD;
+        }
+        try {
+            return checkGrace(parseDuration(value.trim()));
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            throw new ServletException("Init-param '" + BACKGROUND_GRACE_PERIOD_PARAM + "' must be a duration such "
+                    + "as 500ms, 10s, 1m or PT10S, not negative, but was '" + value + "'", e);
+        }
+    }
+
+    /** Accepts {@code 500ms}, {@code 10s}, {@code 2m} and ISO-8601 ({@code PT10S}). */
+    static Duration parseDuration(String text) {
+        String lower = text.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("p")) {
+            return Duration.parse(text);
+        }
+        if (lower.endsWith("ms")) {
+            return Duration.ofMillis(Long.parseLong(lower.substring(0, lower.length() - 2).trim()));
+        }
+        if (lower.endsWith("s")) {
+            return Duration.ofSeconds(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
+        }
+        if (lower.endsWith("m")) {
+            return Duration.ofMinutes(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
+        }
+        throw new IllegalArgumentException("no unit in '" + text + "'");
+    }
+
+    private static Duration checkGrace(Duration grace) {
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("backgroundGracePeriod cannot be negative, but was " + grace);
+        }
+        return grace;
     }
 
     private static boolean booleanParam(FilterConfig config, String name, boolean defaultValue)
@@ -273,6 +421,9 @@ public class RecoveryFilter implements Filter {
         private Boolean exposeStackTraces;
         private ErrorResponder errorResponder;
         private String problemType;
+        private Executor childTaskExecutor;
+        private Integer maxChildTasks;
+        private Duration backgroundGracePeriod;
 
         private Builder() {
         }
@@ -305,6 +456,31 @@ public class RecoveryFilter implements Filter {
         public Builder problemType(String problemType) {
             Objects.requireNonNull(problemType, "problemType cannot be null");
             this.problemType = checkProblemType(problemType);
+            return this;
+        }
+
+        /**
+         * The executor that runs {@link ChildTasks} and background tasks. Default: a virtual thread per task on
+         * Java 21+, a pool of platform threads on Java 17. Backstop does not shut down an executor it was given.
+         */
+        public Builder childTaskExecutor(Executor executor) {
+            this.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
+            return this;
+        }
+
+        /**
+         * The application-wide cap on child and background tasks running (or queued) at once; beyond it
+         * {@code go} throws {@link java.util.concurrent.RejectedExecutionException} and the rejection is counted.
+         * Default {@value RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}.
+         */
+        public Builder maxChildTasks(int maxChildTasks) {
+            this.maxChildTasks = checkMaxChildTasks(maxChildTasks);
+            return this;
+        }
+
+        /** How long {@link RecoveryFilter#destroy()} waits for background tasks before interrupting them. Default 5s. */
+        public Builder backgroundGracePeriod(Duration grace) {
+            this.backgroundGracePeriod = checkGrace(Objects.requireNonNull(grace, "grace cannot be null"));
             return this;
         }
 

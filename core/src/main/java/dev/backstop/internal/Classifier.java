@@ -1,6 +1,7 @@
 package dev.backstop.internal;
 
 import dev.backstop.AbortRequestException;
+import dev.backstop.ChildTaskException;
 import java.io.IOException;
 import java.util.Locale;
 
@@ -41,10 +42,17 @@ public final class Classifier {
         return isClientAbort(t) ? Kind.CLIENT_ABORT : Kind.PANIC;
     }
 
-    /** True when a container's client-abort exception, or a broken pipe or connection reset, is in the chain. */
+    /**
+     * True when a container's client-abort exception, or a broken pipe or connection reset, is in the chain. The
+     * walk stops at a {@link ChildTaskException}: child tasks never write to the client, so a reset under one came
+     * from some other connection.
+     */
     public static boolean isClientAbort(Throwable t) {
         Throwable current = t;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (current instanceof ChildTaskException) {
+                return false;
+            }
             if (isClientAbortClass(current.getClass())) {
                 return true;
             }
@@ -84,12 +92,14 @@ public final class Classifier {
 
     /**
      * The throwable whose class names a failure on dashboards: the first cause under plain
-     * {@code jakarta.servlet.ServletException} wrappers, which containers and frameworks add and which say nothing.
+     * {@code jakarta.servlet.ServletException} wrappers, which containers and frameworks add and which say nothing,
+     * and under {@link ChildTaskException}, whose cause is the child failure that matters.
      */
     public static Throwable unwrap(Throwable t) {
         Throwable current = t;
         for (int depth = 0; depth < Texts.MAX_CAUSES; depth++) {
-            if (current.getClass().getName().equals("jakarta.servlet.ServletException")) {
+            if (current instanceof ChildTaskException
+                    || current.getClass().getName().equals("jakarta.servlet.ServletException")) {
                 Throwable cause = Texts.cause(current);
                 if (cause != null) {
                     current = cause;

@@ -1,9 +1,13 @@
 package dev.backstop.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Backstop's meters: names, descriptions, base units and bounded tag values, in one place.
@@ -19,6 +23,9 @@ public final class Meters {
     public static final String CLIENT_ABORTS = "backstop.client.aborts";
     public static final String RESPONSES = "backstop.responses";
     public static final String INTERNAL_FAILURES = "backstop.internal.failures";
+    public static final String TASKS = "backstop.tasks";
+    public static final String TASKS_ACTIVE = "backstop.tasks.active";
+    public static final String LEAKED_GROUPS = "backstop.leaked.groups";
 
     /** Most distinct {@code exception} tag values one pipeline creates before it answers {@code other}. */
     public static final int MAX_EXCEPTION_TAGS = 100;
@@ -38,6 +45,14 @@ public final class Meters {
     private final MeterRegistry registry;
     private final int maxExceptionTags;
     private final Set<String> exceptionTags = ConcurrentHashMap.newKeySet();
+    private final Counter[] taskCounters = new Counter[TaskKind.values().length * TaskOutcome.values().length];
+    private volatile AtomicInteger[] active;
+
+    /**
+     * Running-task counts per registry and kind, shared by every filter that reports to the same registry: a gauge
+     * is registered once per name and tags, so two filters must feed the same number.
+     */
+    private static final Map<MeterRegistry, AtomicInteger[]> ACTIVE = new WeakHashMap<>();
 
     public Meters(MeterRegistry registry) {
         this(registry, MAX_EXCEPTION_TAGS);
@@ -88,6 +103,61 @@ public final class Meters {
                 .tag("stage", stage)
                 .register(registry)
                 .increment();
+    }
+
+    void task(TaskKind kind, TaskOutcome outcome) {
+        int index = kind.ordinal() * TaskOutcome.values().length + outcome.ordinal();
+        Counter counter = taskCounters[index];
+        if (counter == null) {
+            counter = Counter.builder(TASKS)
+                    .description("Child tasks that finished, by kind (scoped to a request or background) and outcome "
+                            + "(success, failure, panic, cancelled, rejected).")
+                    .baseUnit("tasks")
+                    .tag("kind", kind.tag())
+                    .tag("outcome", outcome.tag())
+                    .register(registry);
+            taskCounters[index] = counter;
+        }
+        counter.increment();
+    }
+
+    void leakedGroup() {
+        Counter.builder(LEAKED_GROUPS)
+                .description("ChildTasks groups still open when their request ended; their tasks were cancelled.")
+                .baseUnit("groups")
+                .register(registry)
+                .increment();
+    }
+
+    /** @return the running-task count of {@code kind}, registering its gauge on first use */
+    AtomicInteger active(TaskKind kind) {
+        AtomicInteger[] counts = active;
+        if (counts == null) {
+            counts = registerActive();
+        }
+        return counts[kind.ordinal()];
+    }
+
+    private AtomicInteger[] registerActive() {
+        synchronized (ACTIVE) {
+            AtomicInteger[] counts = ACTIVE.get(registry);
+            if (counts == null) {
+                counts = new AtomicInteger[TaskKind.values().length];
+                for (TaskKind kind : TaskKind.values()) {
+                    AtomicInteger count = new AtomicInteger();
+                    counts[kind.ordinal()] = count;
+                    Gauge.builder(TASKS_ACTIVE, count, AtomicInteger::get)
+                            .description("Child tasks running now, by kind.")
+                            .baseUnit("tasks")
+                            .tag("kind", kind.tag())
+                            .strongReference(true)
+                            .register(registry);
+                }
+                ACTIVE.put(registry, counts);
+            }
+            active = counts;
+            return counts;
+        }
     }
 
     static String reasonTag(Kind kind) {

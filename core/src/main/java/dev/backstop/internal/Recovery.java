@@ -35,12 +35,16 @@ public final class Recovery {
     /** Request attribute holding the throwable this filter already handled, so no path reports it twice. */
     public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
 
+    /** Request attribute holding the Recovery of the filter that guards the request, for ChildTasks. */
+    public static final String ATTRIBUTE = "dev.backstop.recovery";
+
     private static final String ASYNC_REQUEST_URI = "jakarta.servlet.async.request_uri";
 
     private final Reporter reporter;
     private final ErrorResponder responder;
     private final boolean customResponder;
     private final boolean quietAbort;
+    private final TaskRuntime tasks;
     private final AsyncWatcher asyncWatcher = new AsyncWatcher();
 
     /**
@@ -48,12 +52,57 @@ public final class Recovery {
      * @param customResponder the user's responder, or null for the standard one
      * @param standard the standard responder
      * @param quietAbort whether the container aborts a connection on {@code sendError(-1)} (Jetty)
+     * @param tasks the child-task machinery of the filter
      */
-    public Recovery(Reporter reporter, ErrorResponder customResponder, StandardResponder standard, boolean quietAbort) {
+    public Recovery(Reporter reporter, ErrorResponder customResponder, StandardResponder standard, boolean quietAbort,
+            TaskRuntime tasks) {
         this.reporter = reporter;
+        this.tasks = tasks;
         this.responder = customResponder != null ? customResponder : standard;
         this.customResponder = customResponder != null;
         this.quietAbort = quietAbort;
+    }
+
+    /** @return the Recovery of the filter guarding {@code request}, or null when no RecoveryFilter saw it */
+    public static Recovery of(ServletRequest request) {
+        try {
+            return request.getAttribute(ATTRIBUTE) instanceof Recovery recovery ? recovery : null;
+        } catch (RuntimeException recycled) {
+            return null;
+        }
+    }
+
+    public TaskRuntime tasks() {
+        return tasks;
+    }
+
+    /** Marks a REQUEST dispatch as guarded, so that ChildTasks can find this filter's machinery. */
+    public void enter(ServletRequest request) {
+        try {
+            request.setAttribute(ATTRIBUTE, this);
+        } catch (RuntimeException refused) {
+            // ChildTasks.open will then say that the filter did not see the request.
+        }
+    }
+
+    /**
+     * Answers an async request whose work failed away from the container's threads, exactly as if the failure had
+     * escaped the chain: reported once (not again when a task already did), 500 or abort, then the async cycle is
+     * completed (unless only the container can still end it).
+     */
+    public void failAsync(HttpServletRequest request, HttpServletResponse response, AsyncContext async,
+            Throwable failure) {
+        try {
+            if (alreadyHandled(request, failure)) {
+                return;
+            }
+            markHandled(request, failure);
+            if (handle(request, response, failure, false)) {
+                async.complete();
+            }
+        } catch (Throwable unexpected) {
+            // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
+        }
     }
 
     /**
@@ -78,18 +127,25 @@ public final class Recovery {
     }
 
     /**
-     * Called after the chain returned normally: watches an async cycle the handler started. Only the REQUEST
-     * dispatch registers; the watcher re-registers itself for every later cycle in
-     * {@link AsyncListener#onStartAsync}. The watcher is stateless and shared, so this allocates nothing.
+     * Called when the chain of a dispatch is over, normally or not. After a REQUEST dispatch that started an async
+     * cycle, watches it: the watcher re-registers itself for every later cycle in
+     * {@link AsyncListener#onStartAsync}, and closes the request's child-task groups when the last cycle ends.
+     * After any other REQUEST dispatch the request is over, and its groups are closed now. The watcher is
+     * stateless and shared, so this allocates nothing.
      */
     public void afterChain(HttpServletRequest request, HttpServletResponse response) {
         try {
-            if (request.getDispatcherType() == DispatcherType.REQUEST && request.isAsyncStarted()) {
+            if (request.getDispatcherType() != DispatcherType.REQUEST) {
+                return;
+            }
+            if (request.isAsyncStarted()) {
                 request.getAsyncContext().addListener(asyncWatcher, request, response);
+                return;
             }
         } catch (RuntimeException alreadyOver) {
-            // The async cycle completed between the check and here; there is nothing left to watch.
+            // The async cycle completed between the check and here: the request is over.
         }
+        TaskRuntime.endRequest(request);
     }
 
     /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */
@@ -234,7 +290,7 @@ public final class Recovery {
         return new Capture(Source.HANDLER, safeMethod(request), originalPath(request), dispatch);
     }
 
-    private static String safeMethod(HttpServletRequest request) {
+    static String safeMethod(HttpServletRequest request) {
         try {
             return request.getMethod();
         } catch (RuntimeException e) {
@@ -246,7 +302,7 @@ public final class Recovery {
      * The path the client asked for, without query and without {@code ;} path parameters (they carry session ids):
      * ERROR and ASYNC dispatches keep the original in an attribute.
      */
-    private static String originalPath(HttpServletRequest request) {
+    static String originalPath(HttpServletRequest request) {
         try {
             for (String attribute : new String[] {RequestDispatcher.ERROR_REQUEST_URI, ASYNC_REQUEST_URI}) {
                 Object original = request.getAttribute(attribute);
@@ -316,18 +372,8 @@ public final class Recovery {
                     || !(response instanceof HttpServletResponse httpResponse)) {
                 return;
             }
-            try {
-                if (alreadyHandled(request, failure)) {
-                    return;
-                }
-                markHandled(request, failure);
-                if (handle(httpRequest, httpResponse, failure, false)) {
-                    AsyncContext context = event.getAsyncContext();
-                    context.complete();
-                }
-            } catch (Throwable unexpected) {
-                // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
-            }
+            failAsync(httpRequest, httpResponse, event.getAsyncContext(), failure);
+            TaskRuntime.endRequest(request);
         }
 
         @Override
@@ -337,12 +383,14 @@ public final class Recovery {
 
         @Override
         public void onComplete(AsyncEvent event) {
-            // Nothing to do: the cycle ended normally.
+            TaskRuntime.endRequest(event.getSuppliedRequest());
         }
 
         @Override
         public void onTimeout(AsyncEvent event) {
-            // A timeout is the container's to answer (an error dispatch); it is not a failure of the handler.
+            // A timeout is the container's to answer (an error dispatch), not a failure of the handler; but the
+            // request's child tasks have no one left to wait for them.
+            TaskRuntime.endRequest(event.getSuppliedRequest());
         }
     }
 }

@@ -30,8 +30,16 @@ public final class Reporter {
         this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"));
     }
 
-    /** Classifies, logs and counts one failure. Exactly one ERROR event and one panic count per panic. */
+    /**
+     * Classifies, logs and counts one failure caught at a request boundary. Exactly one ERROR event and one panic
+     * count per panic: a failure that a task already reported (or that carries one in its cause chain) is answered
+     * with the task's report and not recorded again.
+     */
     public Report report(Throwable failure, Capture where) {
+        Report earlier = ReportedFailures.find(failure);
+        if (earlier != null) {
+            return earlier;
+        }
         Kind kind = Classifier.classify(failure);
         switch (kind) {
             case PANIC, FATAL -> {
@@ -52,6 +60,56 @@ public final class Reporter {
                     logQuietly("request aborted by the handler " + context(where));
                 }
                 return new Report(kind, null);
+            }
+        }
+    }
+
+    /**
+     * Logs and counts a failure caught in a task's own thread, away from any response: it is a panic (or fatal),
+     * never a client abort. The report is remembered, so the failure is not recorded again when it reaches the
+     * filter through {@code await()}.
+     */
+    public Report reportTask(Throwable failure, Capture where) {
+        Report earlier = ReportedFailures.find(failure);
+        if (earlier != null) {
+            return earlier;
+        }
+        Throwable unwrapped = Classifier.unwrap(failure);
+        Kind kind = unwrapped instanceof VirtualMachineError && !(unwrapped instanceof StackOverflowError)
+                ? Kind.FATAL : Kind.PANIC;
+        String errorId = ErrorIds.next();
+        logPanic(kind, errorId, failure, where);
+        count(() -> meters.panic(where.source(), failure));
+        Report report = new Report(kind, errorId);
+        ReportedFailures.remember(failure, report);
+        return report;
+    }
+
+    /** Counts a finished child task. */
+    public void task(TaskKind kind, TaskOutcome outcome) {
+        count(() -> meters.task(kind, outcome));
+    }
+
+    /** Counts a group that was still open when its request ended. */
+    public void leakedGroup() {
+        count(() -> meters.leakedGroup());
+    }
+
+    /** The running-task count of {@code kind} behind the {@code backstop.tasks.active} gauge. */
+    public java.util.concurrent.atomic.AtomicInteger active(TaskKind kind) {
+        return meters.active(kind);
+    }
+
+    /** One WARN event on the Backstop logger, with a stack when {@code failure} is not null. Never throws. */
+    public void warn(String line, Throwable failure) {
+        try {
+            LOG.warn(line, failure);
+        } catch (Throwable backendFailed) {
+            count(() -> meters.internalFailure("log"));
+            try {
+                LOG.warn(line, failure == null ? null : SafeThrowable.copyOf(failure));
+            } catch (Throwable stillFailing) {
+                // Nothing left to log with.
             }
         }
     }
@@ -90,6 +148,12 @@ public final class Reporter {
         }
         if (where.dispatch() != null) {
             out.append(" dispatch=").append(where.dispatch());
+        }
+        if (where.group() != null) {
+            out.append(" group=").append(Texts.escape(where.group(), 128));
+        }
+        if (where.task() != null) {
+            out.append(" task=").append(Texts.escape(where.task(), 128));
         }
         return out.toString();
     }

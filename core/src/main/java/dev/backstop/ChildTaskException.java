@@ -1,0 +1,37 @@
+package dev.backstop;
+
+/**
+ * What {@link ChildTasks#await()} throws, and what {@link ChildTasks#completion()} completes with, when a group did
+ * not run to success. The cause says why:
+ * <ul>
+ *   <li>the first task failure, in the order tasks finished; the other failures are attached as suppressed (at
+ *       most {@value dev.backstop.internal.TaskGroup#MAX_SUPPRESSED}; the message gives the total);</li>
+ *   <li>a {@link java.util.concurrent.TimeoutException} when the group's timeout passed first;</li>
+ *   <li>an {@link InterruptedException} when the waiting thread was interrupted (its interrupt flag is set
+ *       again);</li>
+ *   <li>a {@link java.util.concurrent.CancellationException} when the group was cancelled and some task did not
+ *       run to completion.</li>
+ * </ul>
+ * A panic (an unchecked failure) in the cause was logged and counted when it happened, in the task's thread; when
+ * this exception reaches {@link RecoveryFilter}, it is not logged or counted again, and the 500 carries the same
+ * error id as {@link #errorId()}.
+ */
+public class ChildTaskException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String errorId;
+
+    ChildTaskException(String message, Throwable cause, String errorId) {
+        super(message, cause);
+        this.errorId = errorId;
+    }
+
+    /**
+     * @return the error id under which the cause was logged as a child panic (the id the 500 carries), or null
+     *     when the cause is not a panic: a checked failure, a timeout, an interrupt or a cancellation
+     */
+    public String errorId() {
+        return errorId;
+    }
+}

@@ -1,0 +1,280 @@
+package dev.backstop;
+
+import dev.backstop.internal.TaskGroup;
+import jakarta.servlet.ServletRequest;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Request-scoped, guarded child work: Go's {@code errgroup} for servlets, without its gaps. Every task runs in its
+ * own thread under a guard that catches whatever it throws, so no failure reaches a thread's uncaught handler or
+ * disappears into an unread future.
+ * <pre>{@code
+ * try (ChildTasks tasks = ChildTasks.open(request)) {
+ *     tasks.go("price", () -> prices.load(id));
+ *     tasks.go("stock", () -> stock.load(id));
+ *     tasks.await();                       // throws ChildTaskException if any task failed
+ * }
+ * }</pre>
+ *
+ * <p><b>The rules.</b>
+ * <ul>
+ *   <li>An <b>unchecked</b> throwable ({@code RuntimeException}, {@code Error}) is a panic: logged at once in the
+ *       task's thread (one ERROR event with error id, request method and path, group and task name, stack) and
+ *       counted in {@code backstop.panics{source=child}}. It also fails the group.</li>
+ *   <li>A <b>checked</b> exception is an ordinary error, like Go's {@code error}: it fails the group and is handed
+ *       to {@link #await()}, {@link #completion()} and the task's future; it is logged (WARN) only if nobody
+ *       observed it by the time the group closes.</li>
+ *   <li>{@link #await()} throws {@link ChildTaskException} with the first failure as cause and the others as
+ *       suppressed. When it reaches {@link RecoveryFilter}, the panic is not logged again and the 500 carries the
+ *       child's error id.</li>
+ *   <li>Default policy: wait for every task. {@link Builder#failFast()}: the first failure cancels the group.
+ *       {@link Builder#timeout(Duration)}: the group is cancelled at the deadline. Cancelling interrupts running
+ *       tasks; tasks not started yet never start. Both are counted as {@code cancelled}.</li>
+ *   <li>The request object never reaches a task. The method, path and SLF4J MDC are captured when the group opens
+ *       and installed in each task's thread while it runs; the thread is named {@code group/task (backstop)}.
+ *       Never touch the request or response from a task: containers recycle them.</li>
+ *   <li>When the request ends (the filter returns, or the async cycle completes, times out or fails), a group that
+ *       was neither closed nor fully waited for is closed, its tasks cancelled, and it is logged once at WARN as a
+ *       leak naming where it was opened, and counted in {@code backstop.leaked.groups}.</li>
+ * </ul>
+ *
+ * <p>Requires {@link RecoveryFilter} in front of the request (for the REQUEST and ASYNC dispatcher types). Tasks
+ * run on the filter's executor: a virtual thread per task on Java 21+, a pool of platform threads on Java 17,
+ * under an application-wide cap ({@link RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}).
+ *
+ * <p>Thread-safe: tasks may start siblings, and any thread may cancel. Costs: opening a group captures the MDC and
+ * walks a few stack frames (a microsecond or two); each task is one small object plus the executor's hand-off.
+ */
+public final class ChildTasks implements AutoCloseable {
+
+    /** The name of a group that was given none. */
+    public static final String DEFAULT_NAME = "tasks";
+
+    /** A task body: a lambda that may throw any exception. */
+    @FunctionalInterface
+    public interface Task {
+        void run() throws Exception;
+    }
+
+    private final TaskGroup group;
+
+    private ChildTasks(TaskGroup group) {
+        this.group = group;
+    }
+
+    /**
+     * Opens a group with the default policy (wait for all, no limit, no timeout).
+     *
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
+     */
+    public static ChildTasks open(ServletRequest request) {
+        return builder(request).open();
+    }
+
+    /** @return a builder for a group with a name, fail-fast, a limit or a timeout */
+    public static Builder builder(ServletRequest request) {
+        return new Builder(Objects.requireNonNull(request, "request cannot be null"));
+    }
+
+    /**
+     * Runs detached work that may outlive the request (an audit write after the response, say): not cancelled
+     * when the request ends, guarded like a child task, and every failure, checked or not, is logged and counted in
+     * {@code backstop.panics{source=background}}, since nobody else can observe it. {@link RecoveryFilter#destroy()}
+     * waits for background tasks for a grace period, then interrupts them.
+     *
+     * @throws RejectedExecutionException when the application-wide cap is reached
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request
+     */
+    public static void background(ServletRequest request, String name, Task task) {
+        Objects.requireNonNull(request, "request cannot be null");
+        TaskGroup.background(request, checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"));
+    }
+
+    /**
+     * Starts a task, named {@code task-N}. With a {@link Builder#limit(int) limit}, waits for a slot first. In a
+     * cancelled group the task never starts and is counted as cancelled.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
+     */
+    public void go(Task task) {
+        group.start(null, Objects.requireNonNull(task, "task cannot be null"), false);
+    }
+
+    /** Like {@link #go(Task)}, with a name for logs and the thread. */
+    public void go(String name, Task task) {
+        group.start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), false);
+    }
+
+    /**
+     * Starts a task only if it can start now: returns false, without waiting or throwing, when the group's limit is
+     * reached, the group is cancelled or closed, or the application-wide cap is reached.
+     */
+    public boolean tryGo(Task task) {
+        return group.start(null, Objects.requireNonNull(task, "task cannot be null"), true) != null;
+    }
+
+    /** Like {@link #tryGo(Task)}, with a name. */
+    public boolean tryGo(String name, Task task) {
+        return group.start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), true) != null;
+    }
+
+    /**
+     * Starts a task that returns a value. Its failure is also the group's; reading it through the future counts as
+     * observing it. {@code cancel(true)} on the future interrupts the task if it is running.
+     */
+    public <T> Future<T> submit(Callable<T> task) {
+        return group.<T>start(null, Objects.requireNonNull(task, "task cannot be null"), false);
+    }
+
+    /** Like {@link #submit(Callable)}, with a name. */
+    public <T> Future<T> submit(String name, Callable<T> task) {
+        return group.<T>start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), false);
+    }
+
+    /**
+     * Waits for every task started so far (and any they start). Returns normally when all ran to success.
+     *
+     * @throws ChildTaskException when a task failed (cause: the first failure; suppressed: the others), the
+     *     timeout passed (cause: {@code TimeoutException}; returns at the deadline, while interrupted tasks stop),
+     *     the group was cancelled before every task completed (cause: {@code CancellationException}), or the
+     *     waiting thread was interrupted (cause: {@code InterruptedException}; the group is cancelled and the
+     *     thread's interrupt flag set again)
+     */
+    public void await() {
+        group.await();
+    }
+
+    /**
+     * A stage that completes when every task has finished (or the timeout passed), normally or exceptionally with
+     * the same {@link ChildTaskException} that {@link #await()} would throw. This is how an async servlet uses the
+     * group without blocking a container thread; the stage completes on the thread of the last task to finish.
+     * <pre>{@code
+     * AsyncContext async = request.startAsync();
+     * ChildTasks tasks = ChildTasks.open(request);
+     * tasks.go(...); tasks.go(...);
+     * tasks.completion().whenComplete((ok, failure) -> {
+     *     if (failure != null) {
+     *         RecoveryFilter.fail(async, failure);   // 500 with the child's error id
+     *     } else {
+     *         write(async.getResponse());
+     *         async.complete();
+     *     }
+     * });
+     * }</pre>
+     */
+    public CompletionStage<Void> completion() {
+        return group.completion();
+    }
+
+    /** @return whether the group was cancelled (by fail-fast, timeout, {@link #cancel()}, interrupt or close) */
+    public boolean isCancelled() {
+        return group.isCancelled();
+    }
+
+    /** Cancels the group: running tasks are interrupted, tasks not started yet never start. */
+    public void cancel() {
+        group.cancel();
+    }
+
+    /**
+     * Cancels unfinished tasks, waits for them to stop, and logs checked failures nobody observed. After it,
+     * {@code go} throws {@link IllegalStateException}. Idempotent.
+     */
+    @Override
+    public void close() {
+        group.close();
+    }
+
+    /** @return the group's name */
+    public String name() {
+        return group.name();
+    }
+
+    @Override
+    public String toString() {
+        return group.toString();
+    }
+
+    private static String checkName(String name, String what) {
+        Objects.requireNonNull(name, what + " cannot be null");
+        if (name.isBlank()) {
+            throw new IllegalArgumentException(what + " cannot be blank, but was '" + name + "'");
+        }
+        return name;
+    }
+
+    /**
+     * Options for a group. Not thread-safe; the options are fixed when {@link #open()} is called, and the builder
+     * refuses changes after that.
+     */
+    public static final class Builder {
+
+        private final ServletRequest request;
+        private String name = DEFAULT_NAME;
+        private boolean failFast;
+        private int limit;
+        private Duration timeout;
+        private boolean opened;
+
+        private Builder(ServletRequest request) {
+            this.request = request;
+        }
+
+        /** The group's name, in logs, thread names and leak reports. Default {@value ChildTasks#DEFAULT_NAME}. */
+        public Builder name(String name) {
+            checkOpen();
+            this.name = checkName(name, "name");
+            return this;
+        }
+
+        /** The first failure cancels the group, like {@code errgroup.WithContext}. Default: wait for all. */
+        public Builder failFast() {
+            checkOpen();
+            this.failFast = true;
+            return this;
+        }
+
+        /** At most {@code limit} tasks of this group run at once; {@code go} waits for a slot, like {@code SetLimit}. */
+        public Builder limit(int limit) {
+            checkOpen();
+            if (limit < 1) {
+                throw new IllegalArgumentException("limit must be at least 1, but was " + limit);
+            }
+            this.limit = limit;
+            return this;
+        }
+
+        /** Cancels the group when {@code timeout} has passed since {@link #open()}. */
+        public Builder timeout(Duration timeout) {
+            checkOpen();
+            Objects.requireNonNull(timeout, "timeout cannot be null");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("timeout must be positive, but was " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * @return the open group; its options are fixed from now on
+         * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
+         */
+        public ChildTasks open() {
+            checkOpen();
+            opened = true;
+            return new ChildTasks(TaskGroup.open(request, name, failFast, limit, timeout, ChildTaskException::new));
+        }
+
+        private void checkOpen() {
+            if (opened) {
+                throw new IllegalStateException("the options of group '" + name + "' are fixed once it is open");
+            }
+        }
+    }
+}

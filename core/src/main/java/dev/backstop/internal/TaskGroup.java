@@ -1,0 +1,662 @@
+package dev.backstop.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The engine behind {@link dev.backstop.ChildTasks}: admission (group limit, application cap), cancellation
+ * (fail-fast, timeout, interrupt, close), the failures of the group, and the waiters of {@code await()},
+ * {@code completion()} and futures.
+ *
+ * <p>One lock guards the state; nothing blocks while holding it except waits on its condition, and interrupts,
+ * reports and completions of waiters happen after it is released. Thread-safe.
+ */
+public final class TaskGroup {
+
+    /** Failures kept for {@code await()} besides the first: the rest are counted, not kept. */
+    public static final int MAX_SUPPRESSED = 16;
+
+    /** Builds the exception {@code await()} throws; the public type lives in the API package. */
+    @FunctionalInterface
+    public interface ExceptionFactory {
+        RuntimeException create(String message, Throwable cause, String errorId);
+    }
+
+    private enum Reason { FAILURE, TIMEOUT, INTERRUPT, CANCEL, CLOSE }
+
+    private final TaskRuntime runtime;
+    private final RequestScope scope;
+    private final String name;
+    private final boolean failFast;
+    private final int limit;
+    private final Duration timeout;
+    private final long deadline;
+    private final String openedAt;
+    private final ExceptionFactory exceptions;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    // Guarded by lock.
+    private final Set<TaskRun<?>> live = new HashSet<>();
+    private int pending;
+    private int started;
+    private int sequence;
+    private int cancelledTasks;
+    private int failures;
+    private Throwable first;
+    private String firstErrorId;
+    private final List<Throwable> kept = new ArrayList<>(0);
+    private final List<TaskRun<?>> unobserved = new ArrayList<>(0);
+    private int unobservedNotKept;
+    private Reason cancelled;
+    private boolean timedOut;
+    private boolean closed;
+    private boolean settled;
+    private RuntimeException outcome;
+    private boolean outcomeStale;
+    private List<CompletableFuture<Void>> waiters;
+    private ScheduledFuture<?> timer;
+
+    TaskGroup(RequestScope scope, String name, boolean failFast, int limit, Duration timeout, String openedAt,
+            ExceptionFactory exceptions) {
+        this.runtime = scope.runtime();
+        this.scope = scope;
+        this.name = name;
+        this.failFast = failFast;
+        this.limit = limit;
+        this.timeout = timeout;
+        this.openedAt = openedAt;
+        this.exceptions = exceptions;
+        this.deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+    }
+
+    /**
+     * Opens a group on {@code request}, which must have passed through {@code RecoveryFilter}.
+     *
+     * @param limit at most this many tasks at once, 0 for no group limit
+     * @param timeout the group's deadline from now, or null
+     */
+    public static TaskGroup open(jakarta.servlet.ServletRequest request, String name, boolean failFast, int limit,
+            Duration timeout, ExceptionFactory exceptions) {
+        Recovery recovery = Recovery.of(request);
+        if (recovery == null || !(request instanceof jakarta.servlet.http.HttpServletRequest httpRequest)) {
+            throw new IllegalStateException("ChildTasks needs dev.backstop.RecoveryFilter in front of this request, "
+                    + "and it did not see it: map RecoveryFilter to the same URL patterns for the REQUEST and ASYNC "
+                    + "dispatcher types (web.xml <filter-mapping>, @WebFilter, or ServletContext.addFilter)");
+        }
+        RequestScope scope = recovery.tasks().scope(httpRequest);
+        TaskGroup group = new TaskGroup(scope, name, failFast, limit, timeout, OpenSite.find(), exceptions);
+        scope.add(group);
+        if (timeout != null) {
+            group.armTimer();
+        }
+        return group;
+    }
+
+    /** Starts a detached background task for {@code request}; see {@code ChildTasks.background}. */
+    public static void background(jakarta.servlet.ServletRequest request, String name, Object body) {
+        Recovery recovery = Recovery.of(request);
+        if (recovery == null || !(request instanceof jakarta.servlet.http.HttpServletRequest httpRequest)) {
+            throw new IllegalStateException("ChildTasks.background needs dev.backstop.RecoveryFilter in front of this "
+                    + "request, and it did not see it: map RecoveryFilter for the REQUEST and ASYNC dispatcher types");
+        }
+        recovery.tasks().background(recovery.tasks().scope(httpRequest), name, body);
+    }
+
+    private void armTimer() {
+        ScheduledFuture<?> scheduled = runtime.schedule(this::onDeadline, timeout);
+        lock.lock();
+        try {
+            if (closed) {
+                scheduled.cancel(false);
+            } else {
+                timer = scheduled;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Starts a task, waiting for a slot when the group has a limit.
+     *
+     * @param tryOnly return null rather than wait for a slot, or throw for a closed group or the cap
+     * @return the task (already cancelled when the group was), or null when {@code tryOnly} and it did not start
+     */
+    public <T> Future<T> start(String taskName, Object body, boolean tryOnly) {
+        TaskRun<T> run = null;
+        Actions actions = null;
+        boolean rejected = false;
+        boolean interrupted = false;
+        lock.lock();
+        try {
+            if (closed) {
+                if (tryOnly) {
+                    return null;
+                }
+                throw new IllegalStateException("ChildTasks group '" + name + "' is closed; start tasks before "
+                        + "close() (or the end of the request)");
+            }
+            if (cancelled == null && deadline != 0 && System.nanoTime() - deadline >= 0) {
+                actions = timeoutLocked();
+            }
+            while (limit > 0 && pending >= limit && cancelled == null && !closed) {
+                if (tryOnly) {
+                    return null;
+                }
+                changed.await();
+            }
+            if (closed) {
+                throw new IllegalStateException("ChildTasks group '" + name + "' was closed while a task waited "
+                        + "for a slot");
+            }
+            sequence++;
+            String id = taskName != null ? taskName : "task-" + sequence;
+            if (cancelled != null) {
+                if (tryOnly) {
+                    return null;
+                }
+                started++;
+                cancelledTasks++;
+                outcomeStale = true;
+                run = TaskRun.cancelledBeforeStart(this, name, id);
+            } else if (!runtime.admit()) {
+                rejected = true;
+            } else {
+                run = new TaskRun<>(runtime, this, TaskKind.SCOPED, scope, name, id, body);
+                live.add(run);
+                pending++;
+                started++;
+                settled = false;
+                outcomeStale = true;
+            }
+        } catch (InterruptedException e) {
+            // The thread waiting for a slot was interrupted: the group is cancelled, the interrupt kept.
+            interrupted = true;
+            actions = cancelLocked(Reason.INTERRUPT);
+            started++;
+            cancelledTasks++;
+            outcomeStale = true;
+            run = TaskRun.cancelledBeforeStart(this, name, taskName != null ? taskName : "task-" + sequence);
+        } finally {
+            lock.unlock();
+            after(actions);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (rejected) {
+            runtime.reporter().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
+            if (tryOnly) {
+                return null;
+            }
+            throw runtime.capReached();
+        }
+        if (run.outcome() == TaskOutcome.CANCELLED) {
+            runtime.reporter().task(TaskKind.SCOPED, TaskOutcome.CANCELLED);
+            return run;
+        }
+        try {
+            runtime.execute(run);
+        } catch (RuntimeException refused) {
+            unstart(run);
+            if (tryOnly) {
+                return null;
+            }
+            throw refused instanceof RejectedExecutionException rejection ? rejection
+                    : new RejectedExecutionException("backstop: the child-task executor refused the task", refused);
+        }
+        return run;
+    }
+
+    private void unstart(TaskRun<?> run) {
+        lock.lock();
+        try {
+            live.remove(run);
+            pending--;
+            started--;
+            outcomeStale = true;
+            runtime.release();
+            runtime.reporter().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called once per admitted task, from its own thread or from the thread that cancelled it before it ran. */
+    void finished(TaskRun<?> run, TaskOutcome result) {
+        Actions actions = null;
+        lock.lock();
+        try {
+            run.publish(result);
+            live.remove(run);
+            pending--;
+            outcomeStale = true;
+            switch (result) {
+                case PANIC, FAILURE -> {
+                    recordFailure(run, result == TaskOutcome.FAILURE);
+                    if (failFast && cancelled == null) {
+                        actions = cancelLocked(Reason.FAILURE);
+                    }
+                }
+                case CANCELLED -> cancelledTasks++;
+                default -> {
+                    // success: nothing to keep
+                }
+            }
+            // Count and free the application-wide slot before anyone waiting can see the task as finished.
+            runtime.release();
+            runtime.reporter().task(TaskKind.SCOPED, result);
+            if (pending == 0) {
+                actions = Actions.merge(actions, releaseWaitersLocked());
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+    }
+
+    private void recordFailure(TaskRun<?> run, boolean checked) {
+        failures++;
+        Throwable failure = run.failure();
+        if (first == null) {
+            first = failure;
+            firstErrorId = run.errorId();
+        } else if (kept.size() < MAX_SUPPRESSED) {
+            kept.add(failure);
+        }
+        if (checked) {
+            if (unobserved.size() < MAX_SUPPRESSED + 1) {
+                unobserved.add(run);
+            } else {
+                unobservedNotKept++;
+            }
+        }
+    }
+
+    /** Waits for every task; see {@code ChildTasks.await()}. */
+    public void await() {
+        Actions actions = null;
+        RuntimeException result;
+        boolean interrupted = false;
+        lock.lock();
+        try {
+            try {
+                while (pending > 0 && !timedOut) {
+                    if (deadline == 0) {
+                        changed.await();
+                        continue;
+                    }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        actions = timeoutLocked();
+                        break;
+                    }
+                    changed.awaitNanos(remaining);
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                actions = cancelLocked(Reason.INTERRUPT);
+            }
+            result = reportLocked();
+        } finally {
+            lock.unlock();
+            after(actions);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (result != null) {
+            throw result;
+        }
+    }
+
+    /** See {@code ChildTasks.completion()}. */
+    public CompletionStage<Void> completion() {
+        CompletableFuture<Void> stage = new CompletableFuture<>();
+        RuntimeException result;
+        lock.lock();
+        try {
+            if (pending > 0 && !timedOut) {
+                if (waiters == null) {
+                    waiters = new ArrayList<>(1);
+                }
+                waiters.add(stage);
+                return stage;
+            }
+            result = reportLocked();
+        } finally {
+            lock.unlock();
+        }
+        complete(stage, result);
+        return stage;
+    }
+
+    /** The outcome as {@code await()} and {@code completion()} report it; marks failures observed. */
+    private RuntimeException reportLocked() {
+        RuntimeException result = outcomeLocked();
+        settled = pending == 0 || timedOut;
+        if (result != null) {
+            unobserved.clear();
+            unobservedNotKept = 0;
+        }
+        return result;
+    }
+
+    private Actions releaseWaitersLocked() {
+        if (waiters == null) {
+            return null;
+        }
+        Actions actions = new Actions();
+        actions.complete = waiters;
+        actions.outcome = reportLocked();
+        waiters = null;
+        return actions;
+    }
+
+    private RuntimeException outcomeLocked() {
+        if (!outcomeStale) {
+            return outcome;
+        }
+        RuntimeException result = null;
+        if (failures > 0) {
+            String message = failures + " of " + started + " tasks in group '" + name + "' failed; first: "
+                    + Texts.escape(Texts.describe(first), Texts.MAX_TEXT);
+            if (failures > 1) {
+                message += "; " + kept.size() + " more attached as suppressed";
+                if (failures - 1 > kept.size()) {
+                    message += ", " + (failures - 1 - kept.size()) + " not kept";
+                }
+            }
+            result = exceptions.create(message, first, firstErrorId);
+            for (Throwable other : kept) {
+                if (other != result) {
+                    result.addSuppressed(other);
+                }
+            }
+            if (timedOut) {
+                result.addSuppressed(timeoutException());
+            }
+        } else if (timedOut) {
+            result = exceptions.create("group '" + name + "' timed out after " + timeout + "; "
+                    + (cancelledTasks + pending) + " of " + started + " tasks cancelled", timeoutException(), null);
+        } else if (cancelled == Reason.INTERRUPT) {
+            result = exceptions.create("the thread waiting for group '" + name + "' was interrupted; the group was "
+                    + "cancelled", new InterruptedException("interrupted while waiting for group '" + name + "'"),
+                    null);
+        } else if (cancelledTasks > 0) {
+            result = exceptions.create("group '" + name + "' was cancelled; " + cancelledTasks + " of " + started
+                    + " tasks did not run to completion",
+                    new CancellationException("group '" + name + "' was cancelled"), null);
+        }
+        outcome = result;
+        outcomeStale = false;
+        return result;
+    }
+
+    private TimeoutException timeoutException() {
+        return new TimeoutException("group '" + name + "' did not finish within " + timeout);
+    }
+
+    public boolean isCancelled() {
+        lock.lock();
+        try {
+            return cancelled != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels the group: tasks not started never start, running ones are interrupted. */
+    public void cancel() {
+        Actions actions;
+        lock.lock();
+        try {
+            actions = cancelLocked(Reason.CANCEL);
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+    }
+
+    private void onDeadline() {
+        Actions actions = null;
+        lock.lock();
+        try {
+            if (!closed && pending > 0 && cancelled == null) {
+                actions = timeoutLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+    }
+
+    private Actions timeoutLocked() {
+        if (cancelled != null) {
+            return null;
+        }
+        timedOut = true;
+        Actions actions = cancelLocked(Reason.TIMEOUT);
+        // A timed-out group is done for its waiters, even while interrupted tasks are still stopping.
+        return Actions.merge(actions, releaseWaitersLocked());
+    }
+
+    private Actions cancelLocked(Reason reason) {
+        if (cancelled != null) {
+            return null;
+        }
+        cancelled = reason;
+        outcomeStale = true;
+        changed.signalAll();
+        if (live.isEmpty()) {
+            return null;
+        }
+        Actions actions = new Actions();
+        actions.cancel = new ArrayList<>(live);
+        return actions;
+    }
+
+    /** Interrupts, finishes never-started tasks and completes waiters, outside the lock. */
+    private void after(Actions actions) {
+        if (actions == null) {
+            return;
+        }
+        if (actions.cancel != null) {
+            for (TaskRun<?> run : actions.cancel) {
+                if (run.cancel0(true)) {
+                    finished(run, TaskOutcome.CANCELLED);
+                }
+            }
+        }
+        if (actions.complete != null) {
+            for (CompletableFuture<Void> stage : actions.complete) {
+                complete(stage, actions.outcome);
+            }
+        }
+    }
+
+    private static void complete(CompletableFuture<Void> stage, RuntimeException result) {
+        if (result == null) {
+            stage.complete(null);
+        } else {
+            stage.completeExceptionally(result);
+        }
+    }
+
+    void awaitDone(TaskRun<?> run) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (run.outcome() == null) {
+                changed.await();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean awaitDone(TaskRun<?> run, long nanos) throws InterruptedException {
+        long remaining = nanos;
+        lock.lockInterruptibly();
+        try {
+            while (run.outcome() == null) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = changed.awaitNanos(remaining);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Cancels what is unfinished, waits for every task to stop, and reports checked failures nobody observed.
+     * Idempotent.
+     */
+    public void close() {
+        Actions actions = null;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (pending > 0) {
+                actions = cancelLocked(Reason.CLOSE);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+        List<TaskRun<?>> lost;
+        int notKept;
+        lock.lock();
+        try {
+            while (pending > 0) {
+                changed.awaitUninterruptibly();
+            }
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+            lost = new ArrayList<>(unobserved);
+            notKept = unobservedNotKept;
+            unobserved.clear();
+            unobservedNotKept = 0;
+            // Waiters of completion() on a group closed while tasks were pending get the final outcome.
+            actions = releaseWaitersLocked();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+        scope.remove(this);
+        reportUnobserved(lost, notKept);
+    }
+
+    private void reportUnobserved(List<TaskRun<?>> lost, int notKept) {
+        Reporter reporter = runtime.reporter();
+        for (TaskRun<?> run : lost) {
+            if (!run.observed()) {
+                Throwable failure = run.failure();
+                reporter.warn("unobserved child task failure: nobody called await(), completion() or get() after "
+                        + "it failed " + Reporter.context(run.capture(Source.CHILD)) + " exception="
+                        + failure.getClass().getName() + " message=\""
+                        + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"", failure);
+            }
+        }
+        if (notKept > 0) {
+            reporter.warn(notKept + " more unobserved child task failures in group '" + Texts.escape(name, 128)
+                    + "' were counted but not kept", null);
+        }
+    }
+
+    /** The filter's close at the end of the request: a group not closed, and not fully waited for, leaked. */
+    void closeAtRequestEnd() {
+        boolean leaked;
+        int cancelledBefore;
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            cancelledBefore = cancelledTasks;
+            leaked = !(settled && pending == 0);
+        } finally {
+            lock.unlock();
+        }
+        close();
+        if (leaked) {
+            int cancelledNow;
+            lock.lock();
+            try {
+                cancelledNow = cancelledTasks - cancelledBefore;
+            } finally {
+                lock.unlock();
+            }
+            runtime.reporter().leakedGroup();
+            runtime.reporter().warn("child task group leaked: '" + Texts.escape(name, 128) + "' opened at "
+                    + openedAt + " was still open when its request ended (method="
+                    + Texts.escape(String.valueOf(scope.method()), 32) + " path="
+                    + Texts.escape(String.valueOf(scope.path()), Texts.MAX_TEXT) + "); " + cancelledNow
+                    + " tasks were cancelled. Close it with try-with-resources, or wait for it with "
+                    + "await() or completion()", null);
+        }
+    }
+
+    @Override
+    public String toString() {
+        lock.lock();
+        try {
+            return "ChildTasks[" + name + ", " + started + " started, " + pending + " unfinished, " + failures
+                    + " failed" + (cancelled != null ? ", cancelled" : "") + (closed ? ", closed" : "") + "]";
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Work decided under the lock and done after it. */
+    private static final class Actions {
+        List<TaskRun<?>> cancel;
+        List<CompletableFuture<Void>> complete;
+        RuntimeException outcome;
+
+        static Actions merge(Actions a, Actions b) {
+            if (a == null) {
+                return b;
+            }
+            if (b == null) {
+                return a;
+            }
+            if (b.cancel != null) {
+                a.cancel = b.cancel;
+            }
+            if (b.complete != null) {
+                a.complete = b.complete;
+                a.outcome = b.outcome;
+            }
+            return a;
+        }
+    }
+}

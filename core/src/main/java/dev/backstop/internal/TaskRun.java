@@ -1,0 +1,311 @@
+package dev.backstop.internal;
+
+import dev.backstop.AbortRequestException;
+import dev.backstop.ChildTasks;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.MDC;
+
+/**
+ * One child task: the guard that runs in the task's own thread. It installs the request's captured context (MDC,
+ * a thread name showing group and task), runs the body, catches every throwable there, reports panics at once,
+ * restores the thread, and hands the outcome to its group (or to the runtime, for background tasks). Nothing
+ * the body throws reaches the executor or a thread's uncaught-exception handler.
+ *
+ * <p>It is also the {@link Future} that {@code submit} returns. Thread-safe.
+ */
+final class TaskRun<T> implements Runnable, Future<T> {
+
+    private static final int NEW = 0;
+    private static final int RUNNING = 1;
+    private static final int DONE = 2;
+
+    private final TaskRuntime runtime;
+    private final TaskGroup group;
+    private final TaskKind kind;
+    private final RequestScope scope;
+    private final String groupName;
+    private final String name;
+    private final Object body;
+
+    // Guarded by this; held only for a few instructions, never while waiting.
+    private int state;
+    private Thread runner;
+    private boolean cancelRequested;
+    private boolean interruptIssued;
+
+    // Written once before the group publishes the outcome under its lock.
+    private volatile TaskOutcome outcome;
+    private T value;
+    private Throwable failure;
+    private String errorId;
+    private volatile boolean observed;
+
+    TaskRun(TaskRuntime runtime, TaskGroup group, TaskKind kind, RequestScope scope, String groupName, String name,
+            Object body) {
+        this.runtime = runtime;
+        this.group = group;
+        this.kind = kind;
+        this.scope = scope;
+        this.groupName = groupName;
+        this.name = name;
+        this.body = body;
+    }
+
+    /** A task that never started because its group was already cancelled; done from the start. */
+    static <T> TaskRun<T> cancelledBeforeStart(TaskGroup group, String groupName, String name) {
+        TaskRun<T> run = new TaskRun<>(null, group, TaskKind.SCOPED, null, groupName, name, null);
+        run.state = DONE;
+        run.cancelRequested = true;
+        run.outcome = TaskOutcome.CANCELLED;
+        return run;
+    }
+
+    String name() {
+        return name;
+    }
+
+    @Override
+    public void run() {
+        synchronized (this) {
+            if (state != NEW) {
+                return; // cancelled while it waited in the executor's queue; already counted
+            }
+            state = RUNNING;
+            runner = Thread.currentThread();
+        }
+        TaskOutcome result = TaskOutcome.PANIC;
+        Object returned = null;
+        Throwable thrown = null;
+        AtomicInteger active = runtime.reporter().active(kind);
+        active.incrementAndGet();
+        Thread thread = Thread.currentThread();
+        String threadName = null;
+        Map<String, String> previousMdc = null;
+        try {
+            threadName = thread.getName();
+            previousMdc = MDC.getCopyOfContextMap();
+            rename(thread, groupName + "/" + name + " (backstop)");
+            setMdc(scope.mdc());
+            try {
+                returned = call();
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            result = settle(thrown);
+        } catch (Throwable guardFailed) {
+            // Only Backstop's own code runs here (MDC adapter, thread rename, reporting): keep the user's outcome.
+            result = thrown == null ? TaskOutcome.SUCCESS : result;
+        } finally {
+            setMdc(previousMdc);
+            if (threadName != null) {
+                rename(thread, threadName);
+            }
+            active.decrementAndGet();
+            synchronized (this) {
+                state = DONE;
+                runner = null;
+                if (interruptIssued) {
+                    // Our cancel interrupted this thread; don't let the interrupt leak into the pool's next task.
+                    Thread.interrupted();
+                }
+            }
+            @SuppressWarnings("unchecked")
+            T value = (T) returned;
+            this.value = value;
+            this.failure = thrown;
+            if (group != null) {
+                group.finished(this, result);
+            } else {
+                runtime.backgroundFinished(this, result);
+            }
+        }
+    }
+
+    private Object call() throws Exception {
+        if (body instanceof Callable<?> callable) {
+            return callable.call();
+        }
+        ((ChildTasks.Task) body).run();
+        return null;
+    }
+
+    /** Decides the outcome and reports a panic while the task's context is still installed. */
+    private TaskOutcome settle(Throwable thrown) {
+        if (thrown == null) {
+            return TaskOutcome.SUCCESS;
+        }
+        if (isCancelRequested() && isInterruption(thrown)) {
+            return TaskOutcome.CANCELLED;
+        }
+        boolean checked = thrown instanceof Exception && !(thrown instanceof RuntimeException);
+        if (kind == TaskKind.BACKGROUND) {
+            // Nobody can observe a background failure: every one is reported.
+            runtime.reporter().reportTask(thrown, capture(Source.BACKGROUND));
+            return checked ? TaskOutcome.FAILURE : TaskOutcome.PANIC;
+        }
+        if (checked || thrown instanceof AbortRequestException) {
+            return TaskOutcome.FAILURE;
+        }
+        errorId = runtime.reporter().reportTask(thrown, capture(Source.CHILD)).errorId();
+        return TaskOutcome.PANIC;
+    }
+
+    Capture capture(Source source) {
+        return new Capture(source, scope.method(), scope.path(), null, groupName, name);
+    }
+
+    private synchronized boolean isCancelRequested() {
+        return cancelRequested;
+    }
+
+    /**
+     * Cancels the task. A task that has not started never will: the caller then finishes it as cancelled. A running
+     * one is interrupted when {@code interrupt} is true, and finishes on its own.
+     *
+     * @return true when the task had not started
+     */
+    boolean cancel0(boolean interrupt) {
+        synchronized (this) {
+            cancelRequested = true;
+            if (state == NEW) {
+                state = DONE;
+                return true;
+            }
+            if (state == RUNNING && interrupt && !interruptIssued && runner != null) {
+                interruptIssued = true;
+                runner.interrupt();
+            }
+            return false;
+        }
+    }
+
+    /** A throwable that is the task's reaction to being interrupted, not a failure of its own. */
+    static boolean isInterruption(Throwable t) {
+        Throwable current = t;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (current instanceof InterruptedException || current instanceof CancellationException
+                    || current instanceof ClosedByInterruptException
+                    || (current instanceof InterruptedIOException && !(current instanceof SocketTimeoutException))) {
+                return true;
+            }
+            current = Texts.cause(current);
+        }
+        return false;
+    }
+
+    private static void rename(Thread thread, String name) {
+        try {
+            thread.setName(name);
+        } catch (RuntimeException refused) {
+            // A security manager or a foreign thread type: the name is a convenience.
+        }
+    }
+
+    private static void setMdc(Map<String, String> context) {
+        try {
+            if (context == null || context.isEmpty()) {
+                MDC.clear();
+            } else {
+                MDC.setContextMap(context);
+            }
+        } catch (RuntimeException noMdc) {
+            // An MDC adapter that refuses: the task runs without the request's context.
+        }
+    }
+
+    void publish(TaskOutcome result) {
+        this.outcome = result;
+    }
+
+    TaskOutcome outcome() {
+        return outcome;
+    }
+
+    Throwable failure() {
+        return failure;
+    }
+
+    /** The error id of the panic this task reported, or null. */
+    String errorId() {
+        return errorId;
+    }
+
+    boolean observed() {
+        return observed;
+    }
+
+    void markObserved() {
+        observed = true;
+    }
+
+    // Future
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        if (outcome != null) {
+            return false;
+        }
+        if (cancel0(mayInterruptIfRunning)) {
+            group.finished(this, TaskOutcome.CANCELLED);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return outcome == TaskOutcome.CANCELLED;
+    }
+
+    @Override
+    public boolean isDone() {
+        return outcome != null;
+    }
+
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        group.awaitDone(this);
+        return report();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        if (!group.awaitDone(this, unit.toNanos(timeout))) {
+            throw new TimeoutException("task '" + name + "' of group '" + groupName + "' is still running after "
+                    + timeout + " " + unit.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return report();
+    }
+
+    private T report() throws ExecutionException {
+        TaskOutcome result = outcome;
+        if (result == TaskOutcome.SUCCESS) {
+            return value;
+        }
+        if (result == TaskOutcome.CANCELLED) {
+            CancellationException cancelled = new CancellationException(
+                    "task '" + name + "' of group '" + groupName + "' was cancelled");
+            if (failure != null) {
+                cancelled.initCause(failure);
+            }
+            throw cancelled;
+        }
+        observed = true;
+        throw new ExecutionException(failure);
+    }
+
+    @Override
+    public String toString() {
+        return "ChildTask[" + groupName + "/" + name + ", " + (outcome == null ? "running" : outcome.tag()) + "]";
+    }
+}

@@ -1,0 +1,435 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.restassured.path.json.JsonPath;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.MDC;
+
+/**
+ * What happens where child tasks meet the request: failures that reach the filter, groups left open, the request
+ * context in task threads, background work after the response, async servlets, and the filter's shutdown.
+ */
+class ChildTasksAtTheRequestBoundaryTest {
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final Queue<Throwable> uncaught = new ConcurrentLinkedQueue<>();
+    private Thread.UncaughtExceptionHandler previousHandler;
+    private CapturedLogs logs;
+    private TestServer server;
+
+    @BeforeEach
+    void watch() {
+        logs = CapturedLogs.of("dev.backstop");
+        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> uncaught.add(failure));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        Thread.setDefaultUncaughtExceptionHandler(previousHandler);
+        logs.close();
+    }
+
+    private TestServer start(String path, TestServer.Handler handler) throws Exception {
+        return start(RecoveryFilter.builder().meterRegistry(registry).build(), path, handler);
+    }
+
+    private TestServer start(RecoveryFilter filter, String path, TestServer.Handler handler) throws Exception {
+        server = new TestServer(filter).route(path, handler).start();
+        return server;
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private List<ILoggingEvent> childPanicEvents() {
+        return logs.errors().stream().filter(e -> e.getFormattedMessage().contains("source=child")).toList();
+    }
+
+    /** How the handler lets the child's panic reach the filter, in a sync and in async requests. */
+    enum Escape {
+        /** {@code await()} throws ChildTaskException out of the servlet. */
+        AWAIT,
+        /** The handler unwraps it and rethrows the child's own exception. */
+        RETHROW_CAUSE,
+        /** The handler wraps it in a ServletException. */
+        WRAPPED,
+        /** {@code await()} throws in an ASYNC dispatch. */
+        AWAIT_IN_ASYNC_DISPATCH,
+        /** An async servlet waits with {@code completion()} and answers with {@code RecoveryFilter.fail}. */
+        COMPLETION_AND_FAIL
+    }
+
+    @ParameterizedTest
+    @EnumSource(Escape.class)
+    void aChildPanicReachingTheFilterIsLoggedOnceAndTheResponseCarriesTheChildsErrorId(Escape escape)
+            throws Exception {
+        start("/fanout", (request, response) -> {
+            if (escape == Escape.AWAIT_IN_ASYNC_DISPATCH && request.getDispatcherType() == DispatcherType.REQUEST) {
+                request.startAsync().dispatch();
+                return;
+            }
+            AsyncContext async = escape == Escape.COMPLETION_AND_FAIL ? request.startAsync() : null;
+            if (async != null) {
+                async.setTimeout(30_000);
+            }
+            ChildTasks tasks = ChildTasks.builder(request).name("fanout").open();
+            tasks.go("ok-1", () -> { });
+            tasks.go("bad", () -> {
+                throw new IllegalStateException("child broke");
+            });
+            tasks.go("ok-2", () -> { });
+            if (async != null) {
+                tasks.completion().whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        RecoveryFilter.fail(async, failure);
+                    } else {
+                        async.complete();
+                    }
+                });
+                return;
+            }
+            try (tasks) {
+                tasks.await();
+            } catch (ChildTaskException e) {
+                switch (escape) {
+                    case RETHROW_CAUSE -> throw e.getCause();
+                    case WRAPPED -> throw new ServletException("fan-out failed", e);
+                    default -> throw e;
+                }
+            }
+        });
+        long start = System.nanoTime();
+        HttpResponse<String> response = get("/fanout");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(took).isLessThan(Duration.ofSeconds(5));
+        assertThat(logs.errors()).as("exactly one ERROR event for the failure").hasSize(1);
+        ILoggingEvent event = childPanicEvents().get(0);
+        assertThat(event.getFormattedMessage()).contains("group=fanout", "task=bad", "path=/fanout");
+        String childErrorId = event.getMDCPropertyMap().get("errorId");
+        assertThat(JsonPath.from(response.body()).getString("errorId")).isEqualTo(childErrorId);
+        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+                .isEqualTo(1);
+        assertThat(count(registry, "backstop.panics", "source", "handler")).isZero();
+        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
+    void aCheckedChildFailureThatEscapesTheHandlerIsLoggedOnceAsAHandlerPanic() throws Exception {
+        start("/checked", (request, response) -> {
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                tasks.go(() -> {
+                    throw new IOException("backend down");
+                });
+                tasks.await();
+            }
+        });
+        HttpResponse<String> response = get("/checked");
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.errors().get(0).getFormattedMessage()).contains("source=handler",
+                "exception=dev.backstop.ChildTaskException", "backend down");
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1);
+        assertThat(logs.at(Level.WARN)).as("observed through await(): no unobserved warning").isEmpty();
+    }
+
+    @Test
+    void aHandlerThatReturnsWithoutAwaitOrCloseLeaksAGroupWhichIsReportedAndClosed() throws Exception {
+        CountDownLatch failed = new CountDownLatch(1);
+        AtomicBoolean slowInterrupted = new AtomicBoolean();
+        start("/leak", (request, response) -> {
+            ChildTasks tasks = ChildTasks.builder(request).name("forgotten").open();
+            tasks.go("failing", () -> {
+                try {
+                    throw new IllegalStateException("nobody waits for me");
+                } finally {
+                    failed.countDown();
+                }
+            });
+            CountDownLatch slowStarted = new CountDownLatch(1);
+            tasks.go("slow", () -> {
+                slowStarted.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    slowInterrupted.set(true);
+                    throw e;
+                }
+            });
+            failed.await();
+            slowStarted.await();
+            response.getWriter().write("done");
+        });
+        HttpResponse<String> response = get("/leak");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("done");
+        assertThat(childPanicEvents()).hasSize(1);
+        assertThat(logs.errors()).hasSize(1);
+        List<ILoggingEvent> leaks = logs.at(Level.WARN);
+        assertThat(leaks).hasSize(1);
+        assertThat(leaks.get(0).getFormattedMessage()).startsWith("child task group leaked: 'forgotten' opened at "
+                + getClass().getName()).contains("path=/leak", "1 tasks were cancelled");
+        assertThat(slowInterrupted).as("the leaked group's running task was cancelled").isTrue();
+        assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1);
+        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1);
+        assertThat(count(registry, "backstop.panics", "source", "child")).isEqualTo(1);
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
+    void aGroupThatWasAwaitedButNotClosedIsClosedQuietlyAtTheEnd() throws Exception {
+        start("/awaited", (request, response) -> {
+            ChildTasks tasks = ChildTasks.open(request);
+            tasks.go(() -> { });
+            tasks.await();
+        });
+        assertThat(get("/awaited").statusCode()).isEqualTo(200);
+        assertThat(logs.all()).isEmpty();
+        assertThat(count(registry, "backstop.leaked.groups")).isZero();
+    }
+
+    @Test
+    void tasksSeeTheRequestsMdcAndThreadNameWhichAreClearedAfter() throws Exception {
+        ExecutorService single = Executors.newSingleThreadExecutor();
+        AtomicReference<Map<String, String>> inTask = new AtomicReference<>();
+        AtomicReference<String> taskThreadName = new AtomicReference<>();
+        AtomicReference<Map<String, String>> afterTask = new AtomicReference<>();
+        AtomicReference<String> afterThreadName = new AtomicReference<>();
+        try {
+            start(RecoveryFilter.builder().meterRegistry(registry).childTaskExecutor(single).build(), "/mdc",
+                    (request, response) -> {
+                        MDC.put("requestId", "req-42");
+                        try (ChildTasks tasks = ChildTasks.builder(request).name("orders").open()) {
+                            tasks.go("load", () -> {
+                                inTask.set(MDC.getCopyOfContextMap());
+                                taskThreadName.set(Thread.currentThread().getName());
+                            });
+                            tasks.await();
+                        } finally {
+                            MDC.remove("requestId");
+                        }
+                    });
+            assertThat(get("/mdc").statusCode()).isEqualTo(200);
+            // The same pool thread, running plain work afterwards, has nothing left of the task's context.
+            single.submit(() -> {
+                afterTask.set(MDC.getCopyOfContextMap());
+                afterThreadName.set(Thread.currentThread().getName());
+            }).get(5, TimeUnit.SECONDS);
+        } finally {
+            single.shutdownNow();
+        }
+        assertThat(inTask.get()).containsEntry("requestId", "req-42");
+        assertThat(taskThreadName.get()).isEqualTo("orders/load (backstop)");
+        assertThat(afterTask.get() == null || afterTask.get().isEmpty()).as("MDC after: %s", afterTask.get()).isTrue();
+        assertThat(afterThreadName.get()).startsWith("pool-").doesNotContain("backstop");
+    }
+
+    @Test
+    void aBackgroundTaskFailingAfterTheResponseIsLoggedAndCounted() throws Exception {
+        CountDownLatch responded = new CountDownLatch(1);
+        start("/audit", (request, response) -> {
+            MDC.put("requestId", "req-7");
+            try {
+                ChildTasks.background(request, "audit", () -> {
+                    responded.await();
+                    throw new IOException("audit store unavailable");
+                });
+            } finally {
+                MDC.remove("requestId");
+            }
+            response.getWriter().write("saved");
+        });
+        HttpResponse<String> response = get("/audit");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("saved");
+        assertThat(logs.errors()).isEmpty();
+        responded.countDown();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> logs.errors().size() == 1);
+        ILoggingEvent event = logs.errors().get(0);
+        assertThat(event.getFormattedMessage()).contains("source=background", "task=audit", "path=/audit",
+                "exception=java.io.IOException");
+        assertThat(event.getMDCPropertyMap()).containsEntry("requestId", "req-7");
+        assertThat(count(registry, "backstop.panics", "source", "background", "exception", "IOException"))
+                .isEqualTo(1);
+        await().until(() -> count(registry, "backstop.tasks", "kind", "background", "outcome", "failure") == 1);
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
+    void anAsyncServletFansOutAndAnswers500AsSoonAsTheTasksAreDoneNotAtTheAsyncTimeout() throws Exception {
+        start("/async-fanout", (request, response) -> {
+            AsyncContext async = request.startAsync();
+            async.setTimeout(60_000);
+            ChildTasks tasks = ChildTasks.builder(request).name("async-fanout").open();
+            tasks.go("a", () -> { });
+            tasks.go("b", () -> {
+                throw new IllegalArgumentException("bad input downstream");
+            });
+            tasks.go("c", () -> { });
+            tasks.completion().whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    RecoveryFilter.fail(async, failure);
+                    return;
+                }
+                async.complete();
+            });
+        });
+        long start = System.nanoTime();
+        HttpResponse<String> response = get("/async-fanout");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(JsonPath.from(response.body()).getString("errorId"))
+                .isEqualTo(childPanicEvents().get(0).getMDCPropertyMap().get("errorId"));
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
+        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(2);
+    }
+
+    @Test
+    void aGroupLeftOpenByAnAsyncRequestIsClosedWhenTheAsyncCycleCompletes() throws Exception {
+        AtomicBoolean interrupted = new AtomicBoolean();
+        CountDownLatch started = new CountDownLatch(1);
+        start("/async-leak", (request, response) -> {
+            AsyncContext async = request.startAsync();
+            ChildTasks tasks = ChildTasks.builder(request).name("async-leak").open();
+            tasks.go("stuck", () -> {
+                started.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    interrupted.set(true);
+                    throw e;
+                }
+            });
+            started.await();
+            async.getResponse().getWriter().write("answered");
+            async.complete();
+        });
+        HttpResponse<String> response = get("/async-leak");
+        assertThat(response.body()).isEqualTo("answered");
+        await().atMost(Duration.ofSeconds(5)).until(() -> logs.at(Level.WARN).size() == 1);
+        assertThat(logs.at(Level.WARN).get(0).getFormattedMessage()).contains("'async-leak'", "path=/async-leak");
+        await().until(interrupted::get);
+        assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1);
+    }
+
+    @Test
+    void openingAGroupOnARequestTheFilterNeverSawSaysHowToInstallIt() throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Server bare = new Server();
+        ServerConnector connector = new ServerConnector(bare);
+        connector.setHost("127.0.0.1");
+        bare.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void doGet(HttpServletRequest request, jakarta.servlet.http.HttpServletResponse response) {
+                try {
+                    ChildTasks.open(request);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            }
+        }), "/*");
+        bare.setHandler(context);
+        bare.start();
+        try {
+            client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + connector.getLocalPort()
+                    + "/x")).build(), HttpResponse.BodyHandlers.discarding());
+        } finally {
+            bare.stop();
+        }
+        assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("RecoveryFilter")
+                .hasMessageContaining("REQUEST and ASYNC");
+    }
+
+    @Test
+    void destroyWaitsForBackgroundTasksForTheGraceThenInterruptsAndReportsThem() throws Exception {
+        CountDownLatch started = new CountDownLatch(2);
+        AtomicBoolean quickFinished = new AtomicBoolean();
+        AtomicBoolean stuckInterrupted = new AtomicBoolean();
+        CountDownLatch quickRelease = new CountDownLatch(1);
+        start(RecoveryFilter.builder().meterRegistry(registry).backgroundGracePeriod(Duration.ofMillis(300)).build(),
+                "/bg", (request, response) -> {
+                    ChildTasks.background(request, "quick", () -> {
+                        started.countDown();
+                        quickRelease.await();
+                        quickFinished.set(true);
+                    });
+                    ChildTasks.background(request, "stuck", () -> {
+                        started.countDown();
+                        try {
+                            new CountDownLatch(1).await();
+                        } catch (InterruptedException e) {
+                            stuckInterrupted.set(true);
+                            throw e;
+                        }
+                    });
+                });
+        assertThat(get("/bg").statusCode()).isEqualTo(200);
+        started.await();
+        quickRelease.countDown();
+        server.close();
+        server = null;
+
+        assertThat(quickFinished).as("finished within the grace period").isTrue();
+        await().atMost(Duration.ofSeconds(5)).until(stuckInterrupted::get);
+        List<ILoggingEvent> warnings = logs.at(Level.WARN);
+        assertThat(warnings).hasSize(1);
+        assertThat(warnings.get(0).getFormattedMessage()).contains("background task still running", "task=stuck",
+                "PT0.3S");
+        await().until(() -> count(registry, "backstop.tasks", "kind", "background", "outcome", "cancelled") == 1);
+        assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
+        assertThat(logs.errors()).isEmpty();
+    }
+}
