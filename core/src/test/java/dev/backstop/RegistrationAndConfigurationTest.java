@@ -17,6 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -171,6 +175,62 @@ class RegistrationAndConfigurationTest {
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
+    /** Starts two child tasks under a cap of one: the second is refused with the setting's name. */
+    public static class FanOutServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            String answer;
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                CountDownLatch release = new CountDownLatch(1);
+                tasks.go(release::await);
+                try {
+                    tasks.go(() -> { });
+                    answer = "started";
+                } catch (RejectedExecutionException e) {
+                    answer = e.getMessage();
+                }
+                release.countDown();
+                tasks.await();
+            }
+            response.getWriter().write(answer);
+        }
+    }
+
+    @Test
+    void webXmlConfiguresTheChildTaskExecutorAndTheApplicationWideCap() throws Exception {
+        WebAppContext webApp = webApp(param("child-task-executor-attribute", "app.executor")
+                + param("max-child-tasks", "1") + param("background-grace-period", "250ms"));
+        Files.writeString(webappDir.resolve("WEB-INF/web.xml"), Files.readString(webappDir.resolve("WEB-INF/web.xml"))
+                .replace("</web-app>", """
+                          <servlet>
+                            <servlet-name>fanout</servlet-name>
+                            <servlet-class>dev.backstop.RegistrationAndConfigurationTest$FanOutServlet</servlet-class>
+                          </servlet>
+                          <servlet-mapping>
+                            <servlet-name>fanout</servlet-name>
+                            <url-pattern>/fanout</url-pattern>
+                          </servlet-mapping>
+                        </web-app>"""));
+        AtomicInteger executed = new AtomicInteger();
+        Executor executor = command -> {
+            executed.incrementAndGet();
+            new Thread(command, "app-executor").start();
+        };
+        webApp.setAttribute("app.executor", executor);
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+
+        Response response = given().port(start(webApp)).get("/app/fanout");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.asString()).startsWith("backstop: 1 child tasks are already running")
+                .contains("init-param 'max-child-tasks'");
+        assertThat(executed).hasValue(1);
+        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "rejected")).isEqualTo(1);
+        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(1);
+    }
+
     @Test
     void builderSettingsWinOverInitParams() throws Exception {
         ServletContextHandler context = new ServletContextHandler("/");
@@ -218,6 +278,11 @@ class RegistrationAndConfigurationTest {
         "error-responder | com.example.NoSuchResponder | Init-param 'error-responder' is 'com.example.NoSuchResponder', which cannot be instantiated",
         "error-responder | java.lang.String | Init-param 'error-responder' must name a class that implements dev.backstop.ErrorResponder, but 'java.lang.String' does not",
         "problem-type | not a uri | Init-param 'problem-type' must be an absolute URI, but was 'not a uri'",
+        "max-child-tasks | 0 | Init-param 'max-child-tasks' must be a whole number of at least 1, but was '0'",
+        "max-child-tasks | lots | Init-param 'max-child-tasks' must be a whole number of at least 1, but was 'lots'",
+        "background-grace-period | soon | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was 'soon'",
+        "background-grace-period | -5s | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was '-5s'",
+        "child-task-executor-attribute | app.nothing | Init-param 'child-task-executor-attribute' is 'app.nothing', but that ServletContext attribute is not set",
     })
     void badInitParamFailsStartupNamingTheParamAndTheValue(String name, String value, String message)
             throws Exception {

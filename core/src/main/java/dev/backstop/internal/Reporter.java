@@ -2,6 +2,7 @@ package dev.backstop.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -96,7 +97,7 @@ public final class Reporter {
     }
 
     /** The running-task count of {@code kind} behind the {@code backstop.tasks.active} gauge. */
-    public java.util.concurrent.atomic.AtomicInteger active(TaskKind kind) {
+    public AtomicInteger active(TaskKind kind) {
         return meters.active(kind);
     }
 

@@ -1,5 +1,7 @@
 package dev.backstop.internal;
 
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.http.HttpServletRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -89,10 +91,10 @@ public final class TaskGroup {
      * @param limit at most this many tasks at once, 0 for no group limit
      * @param timeout the group's deadline from now, or null
      */
-    public static TaskGroup open(jakarta.servlet.ServletRequest request, String name, boolean failFast, int limit,
+    public static TaskGroup open(ServletRequest request, String name, boolean failFast, int limit,
             Duration timeout, ExceptionFactory exceptions) {
         Recovery recovery = Recovery.of(request);
-        if (recovery == null || !(request instanceof jakarta.servlet.http.HttpServletRequest httpRequest)) {
+        if (recovery == null || !(request instanceof HttpServletRequest httpRequest)) {
             throw new IllegalStateException("ChildTasks needs dev.backstop.RecoveryFilter in front of this request, "
                     + "and it did not see it: map RecoveryFilter to the same URL patterns for the REQUEST and ASYNC "
                     + "dispatcher types (web.xml <filter-mapping>, @WebFilter, or ServletContext.addFilter)");
@@ -107,9 +109,9 @@ public final class TaskGroup {
     }
 
     /** Starts a detached background task for {@code request}; see {@code ChildTasks.background}. */
-    public static void background(jakarta.servlet.ServletRequest request, String name, Object body) {
+    public static void background(ServletRequest request, String name, Object body) {
         Recovery recovery = Recovery.of(request);
-        if (recovery == null || !(request instanceof jakarta.servlet.http.HttpServletRequest httpRequest)) {
+        if (recovery == null || !(request instanceof HttpServletRequest httpRequest)) {
             throw new IllegalStateException("ChildTasks.background needs dev.backstop.RecoveryFilter in front of this "
                     + "request, and it did not see it: map RecoveryFilter for the REQUEST and ASYNC dispatcher types");
         }

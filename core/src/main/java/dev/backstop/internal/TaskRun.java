@@ -5,6 +5,7 @@ import dev.backstop.ChildTasks;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -282,7 +283,7 @@ final class TaskRun<T> implements Runnable, Future<T> {
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         if (!group.awaitDone(this, unit.toNanos(timeout))) {
             throw new TimeoutException("task '" + name + "' of group '" + groupName + "' is still running after "
-                    + timeout + " " + unit.name().toLowerCase(java.util.Locale.ROOT));
+                    + timeout + " " + unit.name().toLowerCase(Locale.ROOT));
         }
         return report();
     }

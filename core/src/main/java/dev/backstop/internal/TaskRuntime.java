@@ -1,5 +1,6 @@
 package dev.backstop.internal;
 
+import jakarta.servlet.ServletRequest;
 import jakarta.servlet.http.HttpServletRequest;
 import java.lang.reflect.Method;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -59,6 +61,8 @@ public final class TaskRuntime {
         this.maxTasks = maxTasks;
         this.backgroundGrace = backgroundGrace;
         this.capSetting = capSetting;
+        // Register the active-task gauges now, so that dashboards show 0 rather than no data before the first task.
+        reporter.active(TaskKind.SCOPED);
     }
 
     Reporter reporter() {
@@ -84,7 +88,7 @@ public final class TaskRuntime {
     }
 
     /** Closes the groups of a request that has ended; a request that never opened one costs an attribute read. */
-    public static void endRequest(jakarta.servlet.ServletRequest request) {
+    public static void endRequest(ServletRequest request) {
         Object scope;
         try {
             scope = request.getAttribute(RequestScope.ATTRIBUTE);
@@ -239,7 +243,7 @@ public final class TaskRuntime {
     private static ExecutorService defaultExecutor(int maxTasks) {
         if (Runtime.version().feature() >= 21) {
             try {
-                Method factory = java.util.concurrent.Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+                Method factory = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
                 return (ExecutorService) factory.invoke(null);
             } catch (ReflectiveOperationException | RuntimeException unavailable) {
                 // Fall through to platform threads.
