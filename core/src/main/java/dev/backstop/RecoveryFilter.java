@@ -63,9 +63,13 @@ import java.util.concurrent.Executor;
  * }</pre>
  * Settings made with the builder win over init-params; init-params fill in what the builder left unset.
  *
- * <p>Thread-safe once initialised. The happy path costs a try block and two request getters
- * ({@code getDispatcherType()}, {@code isAsyncStarted()}), and the filter allocates nothing for it; an async
- * request adds one shared {@code AsyncListener} to its context.
+ * <p>The filter also owns the machinery of {@link ChildTasks}: its executor, the application-wide cap on running
+ * tasks, and the request boundary, where groups still open are closed and reported as leaks.
+ *
+ * <p>Thread-safe once initialised. The happy path costs a try block, two request getters
+ * ({@code getDispatcherType()}, {@code isAsyncStarted()}), and one request attribute set and read (a shared marker
+ * that {@link ChildTasks} looks for); the filter allocates nothing for it. An async request adds one shared
+ * {@code AsyncListener} to its context.
  */
 public class RecoveryFilter implements Filter {
 
