@@ -153,7 +153,8 @@ public final class ChildTasks implements AutoCloseable {
     /**
      * A stage that completes when every task has finished (or the timeout passed), normally or exceptionally with
      * the same {@link ChildTaskException} that {@link #await()} would throw. This is how an async servlet uses the
-     * group without blocking a container thread; the stage completes on the thread of the last task to finish.
+     * group without blocking a container thread. The stage completes on the thread of the last task to finish, or on
+     * Backstop's timer thread when the timeout fires: keep callbacks short, or use the {@code *Async} variants.
      * <pre>{@code
      * AsyncContext async = request.startAsync();
      * ChildTasks tasks = ChildTasks.open(request);
