@@ -277,9 +277,11 @@ class ChildTasksTest {
         AtomicBoolean interrupted = new AtomicBoolean();
         long[] elapsed = new long[1];
         ChildTaskException thrown = requests.run(request -> {
-            try (ChildTasks tasks = ChildTasks.builder(request).name("slow").timeout(Duration.ofMillis(200)).open()) {
-                long start = System.nanoTime();
+            long start = System.nanoTime();
+            try (ChildTasks tasks = ChildTasks.builder(request).name("slow").timeout(Duration.ofMillis(500)).open()) {
+                CountDownLatch started = new CountDownLatch(1);
                 tasks.go(() -> {
+                    started.countDown();
                     try {
                         new CountDownLatch(1).await();
                     } catch (InterruptedException e) {
@@ -287,14 +289,16 @@ class ChildTasksTest {
                         throw e;
                     }
                 });
+                // Bounded: a task that has not started by the deadline never will.
+                assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
                 ChildTaskException e = catchChildTaskException(tasks::await);
                 elapsed[0] = System.nanoTime() - start;
                 return e;
             }
         });
         assertThat(thrown.getCause()).isInstanceOf(TimeoutException.class);
-        assertThat(thrown.getMessage()).contains("'slow' timed out after PT0.2S");
-        assertThat(Duration.ofNanos(elapsed[0])).isGreaterThanOrEqualTo(Duration.ofMillis(200))
+        assertThat(thrown.getMessage()).contains("'slow' timed out after PT0.5S");
+        assertThat(Duration.ofNanos(elapsed[0])).isGreaterThanOrEqualTo(Duration.ofMillis(500))
                 .isLessThan(Duration.ofSeconds(3));
         assertThat(interrupted).isTrue();
         assertThat(tasks("cancelled")).isEqualTo(1);
