@@ -98,7 +98,13 @@ public final class Reporter {
 
     /** The running-task count of {@code kind} behind the {@code backstop.tasks.active} gauge. */
     public AtomicInteger active(TaskKind kind) {
-        return meters.active(kind);
+        try {
+            return meters.active(kind);
+        } catch (Throwable registryFailed) {
+            meterFailed(registryFailed);
+            // Not on the gauge, but the task still runs and is still counted when it ends.
+            return new AtomicInteger();
+        }
     }
 
     /** One WARN event on the Backstop logger, with a stack when {@code failure} is not null. Never throws. */
@@ -206,14 +212,20 @@ public final class Reporter {
         try {
             increment.run();
         } catch (Throwable registryFailed) {
-            // A broken meter registry must not break the answer to the user's failure. Say so once per failure,
-            // without a stack (the registry's problem is not the request's), and carry on.
-            try {
-                LOG.warn("backstop could not update a meter: " + registryFailed.getClass().getName() + ": "
-                        + Texts.escape(Texts.message(registryFailed), Texts.MAX_TEXT));
-            } catch (Throwable ignored) {
-                // Logging failed as well; nothing more can be done safely.
-            }
+            meterFailed(registryFailed);
+        }
+    }
+
+    /**
+     * A broken meter registry must not break the answer to the user's failure. Say so once per failure, without a
+     * stack (the registry's problem is not the request's), and carry on.
+     */
+    private static void meterFailed(Throwable registryFailed) {
+        try {
+            LOG.warn("backstop could not update a meter: " + registryFailed.getClass().getName() + ": "
+                    + Texts.escape(Texts.message(registryFailed), Texts.MAX_TEXT));
+        } catch (Throwable ignored) {
+            // Logging failed as well; nothing more can be done safely.
         }
     }
 }

@@ -218,7 +218,9 @@ public final class TaskGroup {
         try {
             runtime.execute(run);
         } catch (RuntimeException refused) {
-            unstart(run);
+            if (!unstart(run)) {
+                return run; // cancelled meanwhile, and counted so
+            }
             if (tryOnly) {
                 return null;
             }
@@ -228,7 +230,17 @@ public final class TaskGroup {
         return run;
     }
 
-    private void unstart(TaskRun<?> run) {
+    /**
+     * Undoes the admission of a task the executor refused. A cancel may have finished the task already (it looked
+     * not started): then it was counted as cancelled, and there is nothing left to undo.
+     *
+     * @return whether the refusal was this call's to report
+     */
+    private boolean unstart(TaskRun<?> run) {
+        if (!run.abandon()) {
+            return false;
+        }
+        Actions actions = null;
         lock.lock();
         try {
             live.remove(run);
@@ -237,10 +249,15 @@ public final class TaskGroup {
             outcomeStale = true;
             runtime.release();
             runtime.reporter().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
+            if (pending == 0) {
+                actions = releaseWaitersLocked();
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
         }
+        after(actions);
+        return true;
     }
 
     /** Called once per admitted task, from its own thread or from the thread that cancelled it before it ran. */
@@ -297,6 +314,7 @@ public final class TaskGroup {
 
     /** Waits for every task; see {@code ChildTasks.await()}. */
     public void await() {
+        checkNotInside("await()");
         Actions actions = null;
         RuntimeException result;
         boolean interrupted = false;
@@ -315,11 +333,14 @@ public final class TaskGroup {
                     }
                     changed.awaitNanos(remaining);
                 }
+                result = reportLocked();
             } catch (InterruptedException e) {
                 interrupted = true;
                 actions = cancelLocked(Reason.INTERRUPT);
+                result = failures > 0 ? reportLocked() : exceptions.create("the thread waiting for group '" + name
+                        + "' was interrupted; the group was cancelled",
+                        new InterruptedException("interrupted while waiting for group '" + name + "'"), null);
             }
-            result = reportLocked();
         } finally {
             lock.unlock();
             after(actions);
@@ -329,6 +350,24 @@ public final class TaskGroup {
         }
         if (result != null) {
             throw result;
+        }
+    }
+
+    private void checkNotInside(String what) {
+        TaskRun<?> current = TaskRun.current();
+        if (current != null && current.group() == this) {
+            throw new IllegalStateException(what + " of group '" + name + "' was called from its own task '"
+                    + current.name() + "', which would wait for itself forever");
+        }
+    }
+
+    /** Wakes the readers of futures, after one was cancelled. */
+    void signalChange() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -401,13 +440,9 @@ public final class TaskGroup {
         } else if (timedOut) {
             result = exceptions.create("group '" + name + "' timed out after " + timeout + "; "
                     + (cancelledTasks + pending) + " of " + started + " tasks cancelled", timeoutException(), null);
-        } else if (cancelled == Reason.INTERRUPT) {
-            result = exceptions.create("the thread waiting for group '" + name + "' was interrupted; the group was "
-                    + "cancelled", new InterruptedException("interrupted while waiting for group '" + name + "'"),
-                    null);
-        } else if (cancelledTasks > 0) {
-            result = exceptions.create("group '" + name + "' was cancelled; " + cancelledTasks + " of " + started
-                    + " tasks did not run to completion",
+        } else if (cancelledTasks > 0 || (cancelled != null && pending > 0)) {
+            result = exceptions.create("group '" + name + "' was cancelled; " + (cancelledTasks + pending) + " of "
+                    + started + " tasks did not run to completion",
                     new CancellationException("group '" + name + "' was cancelled"), null);
         }
         outcome = result;
@@ -444,22 +479,32 @@ public final class TaskGroup {
         Actions actions = null;
         lock.lock();
         try {
-            if (!closed && pending > 0 && cancelled == null) {
+            if (!closed && pending > 0) {
                 actions = timeoutLocked();
             }
         } finally {
             lock.unlock();
         }
+        if (actions != null && actions.complete != null) {
+            // Never run users' callbacks on the timer thread that every group's timeout shares.
+            Actions completions = new Actions();
+            completions.complete = actions.complete;
+            completions.outcome = actions.outcome;
+            actions.complete = null;
+            runtime.callback(() -> after(completions));
+        }
         after(actions);
     }
 
+    /** The deadline passed: the group is cancelled (if it was not already) and done for its waiters. */
     private Actions timeoutLocked() {
-        if (cancelled != null) {
+        if (timedOut) {
             return null;
         }
         timedOut = true;
+        outcomeStale = true;
         Actions actions = cancelLocked(Reason.TIMEOUT);
-        // A timed-out group is done for its waiters, even while interrupted tasks are still stopping.
+        // Done for its waiters, even while interrupted tasks are still stopping.
         return Actions.merge(actions, releaseWaitersLocked());
     }
 
@@ -508,7 +553,7 @@ public final class TaskGroup {
     void awaitDone(TaskRun<?> run) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            while (run.outcome() == null) {
+            while (!run.readable()) {
                 changed.await();
             }
         } finally {
@@ -520,7 +565,7 @@ public final class TaskGroup {
         long remaining = nanos;
         lock.lockInterruptibly();
         try {
-            while (run.outcome() == null) {
+            while (!run.readable()) {
                 if (remaining <= 0) {
                     return false;
                 }
@@ -534,17 +579,34 @@ public final class TaskGroup {
 
     /**
      * Cancels what is unfinished, waits for every task to stop, and reports checked failures nobody observed.
-     * Idempotent.
+     * Idempotent: every call returns only once every task has stopped.
      */
     public void close() {
+        checkNotInside("close()");
+        closeAndReport(false);
+    }
+
+    /** The filter's close at the end of the request: a group not closed, and not waited for, leaked. */
+    void closeAtRequestEnd() {
+        if (TaskRun.current() != null && TaskRun.current().group() == this) {
+            return; // cannot happen from the filter's thread; never wait for ourselves
+        }
+        closeAndReport(true);
+    }
+
+    private void closeAndReport(boolean atRequestEnd) {
         Actions actions = null;
+        boolean first;
+        boolean leaked;
+        int cancelledBefore;
         lock.lock();
         try {
-            if (closed) {
-                return;
-            }
+            first = !closed;
             closed = true;
-            if (pending > 0) {
+            // Decided under the same lock that closes the group, so a concurrent close() cannot fake a leak.
+            leaked = first && atRequestEnd && !(settled && (pending == 0 || timedOut));
+            cancelledBefore = cancelledTasks;
+            if (first && pending > 0) {
                 actions = cancelLocked(Reason.CLOSE);
             }
             changed.signalAll();
@@ -554,10 +616,14 @@ public final class TaskGroup {
         after(actions);
         List<TaskRun<?>> lost;
         int notKept;
+        int cancelledByClose;
         lock.lock();
         try {
             while (pending > 0) {
                 changed.awaitUninterruptibly();
+            }
+            if (!first) {
+                return;
             }
             if (timer != null) {
                 timer.cancel(false);
@@ -567,6 +633,7 @@ public final class TaskGroup {
             notKept = unobservedNotKept;
             unobserved.clear();
             unobservedNotKept = 0;
+            cancelledByClose = cancelledTasks - cancelledBefore;
             // Waiters of completion() on a group closed while tasks were pending get the final outcome.
             actions = releaseWaitersLocked();
         } finally {
@@ -574,6 +641,15 @@ public final class TaskGroup {
         }
         after(actions);
         scope.remove(this);
+        if (leaked) {
+            runtime.reporter().leakedGroup();
+            runtime.reporter().warn("child task group leaked: '" + Texts.escape(name, 128) + "' opened at "
+                    + openedAt + " was still open when its request ended (method="
+                    + Texts.escape(String.valueOf(scope.method()), 32) + " path="
+                    + Texts.escape(String.valueOf(scope.path()), Texts.MAX_TEXT) + "); " + cancelledByClose
+                    + " tasks were cancelled. Close it with try-with-resources, or wait for it with "
+                    + "await() or completion()", null);
+        }
         reportUnobserved(lost, notKept);
     }
 
@@ -591,39 +667,6 @@ public final class TaskGroup {
         if (notKept > 0) {
             reporter.warn(notKept + " more unobserved child task failures in group '" + Texts.escape(name, 128)
                     + "' were counted but not kept", null);
-        }
-    }
-
-    /** The filter's close at the end of the request: a group not closed, and not fully waited for, leaked. */
-    void closeAtRequestEnd() {
-        boolean leaked;
-        int cancelledBefore;
-        lock.lock();
-        try {
-            if (closed) {
-                return;
-            }
-            cancelledBefore = cancelledTasks;
-            leaked = !(settled && pending == 0);
-        } finally {
-            lock.unlock();
-        }
-        close();
-        if (leaked) {
-            int cancelledNow;
-            lock.lock();
-            try {
-                cancelledNow = cancelledTasks - cancelledBefore;
-            } finally {
-                lock.unlock();
-            }
-            runtime.reporter().leakedGroup();
-            runtime.reporter().warn("child task group leaked: '" + Texts.escape(name, 128) + "' opened at "
-                    + openedAt + " was still open when its request ended (method="
-                    + Texts.escape(String.valueOf(scope.method()), 32) + " path="
-                    + Texts.escape(String.valueOf(scope.path()), Texts.MAX_TEXT) + "); " + cancelledNow
-                    + " tasks were cancelled. Close it with try-with-resources, or wait for it with "
-                    + "await() or completion()", null);
         }
     }
 

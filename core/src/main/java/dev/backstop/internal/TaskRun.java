@@ -30,6 +30,8 @@ final class TaskRun<T> implements Runnable, Future<T> {
     private static final int RUNNING = 1;
     private static final int DONE = 2;
 
+    private static final ThreadLocal<TaskRun<?>> CURRENT = new ThreadLocal<>();
+
     private final TaskRuntime runtime;
     private final TaskGroup group;
     private final TaskKind kind;
@@ -84,17 +86,18 @@ final class TaskRun<T> implements Runnable, Future<T> {
             state = RUNNING;
             runner = Thread.currentThread();
         }
-        TaskOutcome result = TaskOutcome.PANIC;
         Object returned = null;
         Throwable thrown = null;
+        TaskOutcome result;
+        Thread thread = Thread.currentThread();
+        // Each step of the guard is safe on its own, so the body always runs and always gets an outcome.
         AtomicInteger active = runtime.reporter().active(kind);
         active.incrementAndGet();
-        Thread thread = Thread.currentThread();
-        String threadName = null;
-        Map<String, String> previousMdc = null;
+        String threadName = nameOf(thread);
+        Map<String, String> previousMdc = copyOfMdc();
+        TaskRun<?> outer = CURRENT.get();
         try {
-            threadName = thread.getName();
-            previousMdc = MDC.getCopyOfContextMap();
+            CURRENT.set(this);
             rename(thread, groupName + "/" + name + " (backstop)");
             setMdc(scope.mdc());
             try {
@@ -104,13 +107,14 @@ final class TaskRun<T> implements Runnable, Future<T> {
             }
             result = settle(thrown);
         } catch (Throwable guardFailed) {
-            // Only Backstop's own code runs here (MDC adapter, thread rename, reporting): keep the user's outcome.
-            result = thrown == null ? TaskOutcome.SUCCESS : result;
+            // Only Backstop's own code can fail here (reporting): keep the user's outcome.
+            result = thrown == null ? TaskOutcome.SUCCESS : isChecked(thrown) ? TaskOutcome.FAILURE : TaskOutcome.PANIC;
         } finally {
             setMdc(previousMdc);
             if (threadName != null) {
                 rename(thread, threadName);
             }
+            restoreCurrent(outer);
             active.decrementAndGet();
             synchronized (this) {
                 state = DONE;
@@ -120,16 +124,65 @@ final class TaskRun<T> implements Runnable, Future<T> {
                     Thread.interrupted();
                 }
             }
-            @SuppressWarnings("unchecked")
-            T value = (T) returned;
-            this.value = value;
-            this.failure = thrown;
-            if (group != null) {
-                group.finished(this, result);
-            } else {
-                runtime.backgroundFinished(this, result);
-            }
         }
+        @SuppressWarnings("unchecked")
+        T typed = (T) returned;
+        this.value = typed;
+        this.failure = thrown;
+        if (group != null) {
+            group.finished(this, result);
+        } else {
+            runtime.backgroundFinished(this, result);
+        }
+    }
+
+    /** The task running on the current thread, if any: a task must not wait for (or close) its own group. */
+    static TaskRun<?> current() {
+        return CURRENT.get();
+    }
+
+    TaskGroup group() {
+        return group;
+    }
+
+    private static void restoreCurrent(TaskRun<?> outer) {
+        if (outer == null) {
+            CURRENT.remove();
+        } else {
+            CURRENT.set(outer);
+        }
+    }
+
+    private static String nameOf(Thread thread) {
+        try {
+            return thread.getName();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Map<String, String> copyOfMdc() {
+        try {
+            return MDC.getCopyOfContextMap();
+        } catch (RuntimeException noMdc) {
+            return null;
+        }
+    }
+
+    private static boolean isChecked(Throwable t) {
+        return t instanceof Exception && !(t instanceof RuntimeException);
+    }
+
+    /**
+     * Takes a task that was admitted but never handed over (the executor refused it) out of play. False when a
+     * cancel got there first and has already finished it.
+     */
+    synchronized boolean abandon() {
+        if (state != NEW) {
+            return false;
+        }
+        state = DONE;
+        return true;
     }
 
     private Object call() throws Exception {
@@ -148,7 +201,7 @@ final class TaskRun<T> implements Runnable, Future<T> {
         if (isCancelRequested() && isInterruption(thrown)) {
             return TaskOutcome.CANCELLED;
         }
-        boolean checked = thrown instanceof Exception && !(thrown instanceof RuntimeException);
+        boolean checked = isChecked(thrown);
         if (kind == TaskKind.BACKGROUND) {
             // Nobody can observe a background failure: every one is reported.
             runtime.reporter().reportTask(thrown, capture(Source.BACKGROUND));
@@ -249,38 +302,49 @@ final class TaskRun<T> implements Runnable, Future<T> {
         observed = true;
     }
 
-    // Future
+    // Future: cancelled here means cancelled for the future's reader, as with FutureTask; the task itself is
+    // interrupted (if asked) and finishes in its group like any other.
+
+    private volatile boolean futureCancelled;
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        if (outcome != null) {
+        if (outcome != null || futureCancelled) {
             return false;
         }
         if (cancel0(mayInterruptIfRunning)) {
             group.finished(this, TaskOutcome.CANCELLED);
             return true;
         }
-        return false;
+        futureCancelled = true;
+        group.signalChange();
+        return true;
     }
 
     @Override
     public boolean isCancelled() {
-        return outcome == TaskOutcome.CANCELLED;
+        return futureCancelled || outcome == TaskOutcome.CANCELLED;
     }
 
     @Override
     public boolean isDone() {
-        return outcome != null;
+        return futureCancelled || outcome != null;
+    }
+
+    boolean readable() {
+        return futureCancelled || outcome != null;
     }
 
     @Override
     public T get() throws InterruptedException, ExecutionException {
+        checkNotSelf();
         group.awaitDone(this);
         return report();
     }
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        checkNotSelf();
         if (!group.awaitDone(this, unit.toNanos(timeout))) {
             throw new TimeoutException("task '" + name + "' of group '" + groupName + "' is still running after "
                     + timeout + " " + unit.name().toLowerCase(Locale.ROOT));
@@ -288,21 +352,29 @@ final class TaskRun<T> implements Runnable, Future<T> {
         return report();
     }
 
+    private void checkNotSelf() {
+        if (CURRENT.get() == this) {
+            throw new IllegalStateException("task '" + name + "' called get() on its own future, which would wait "
+                    + "for itself forever");
+        }
+    }
+
     private T report() throws ExecutionException {
         TaskOutcome result = outcome;
-        if (result == TaskOutcome.SUCCESS) {
-            return value;
-        }
-        if (result == TaskOutcome.CANCELLED) {
+        if (futureCancelled || result == TaskOutcome.CANCELLED) {
             CancellationException cancelled = new CancellationException(
                     "task '" + name + "' of group '" + groupName + "' was cancelled");
-            if (failure != null) {
+            if (result == TaskOutcome.CANCELLED && failure != null) {
                 cancelled.initCause(failure);
             }
             throw cancelled;
         }
+        if (result == TaskOutcome.SUCCESS) {
+            return value;
+        }
         observed = true;
-        throw new ExecutionException(failure);
+        // A message of our own: the one-argument constructor would call the failure's toString().
+        throw new ExecutionException("task '" + name + "' of group '" + groupName + "' failed", failure);
     }
 
     @Override

@@ -174,11 +174,26 @@ public final class TaskRuntime {
         try {
             execute(run);
         } catch (RuntimeException refused) {
-            background.remove(run);
-            release();
-            reporter.task(TaskKind.BACKGROUND, TaskOutcome.REJECTED);
+            // A shutdown racing this call may have cancelled (and counted) the task already.
+            if (run.abandon()) {
+                release();
+                reporter.task(TaskKind.BACKGROUND, TaskOutcome.REJECTED);
+                background.remove(run);
+            }
             throw refused instanceof RejectedExecutionException rejected ? rejected
                     : new RejectedExecutionException("backstop: the child-task executor refused the task", refused);
+        }
+    }
+
+    /**
+     * Runs a user's completion callback away from Backstop's timer thread: on the child-task executor (outside the
+     * cap; it is not a task), or here if the executor refuses.
+     */
+    void callback(Runnable callback) {
+        try {
+            executor().execute(callback);
+        } catch (RuntimeException refused) {
+            callback.run();
         }
     }
 
