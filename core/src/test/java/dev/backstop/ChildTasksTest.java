@@ -177,6 +177,39 @@ class ChildTasksTest {
     }
 
     @Test
+    void aFailureAfterTheGroupWasCancelledIsStillLoggedCountedAndReturned() throws Throwable {
+        ChildTaskException thrown = requests.run(request -> {
+            try (ChildTasks tasks = ChildTasks.builder(request).name("late").failFast().open()) {
+                CountDownLatch started = new CountDownLatch(1);
+                tasks.go("cleanup", () -> {
+                    started.countDown();
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException cancelled) {
+                        // Cancelled, then failing on its way out: StructuredTaskScope would drop this one.
+                        throw new IllegalStateException("cleanup failed after cancel");
+                    }
+                });
+                started.await();
+                tasks.go("first", () -> {
+                    throw new IllegalArgumentException("first failure");
+                });
+                return catchChildTaskException(tasks::await);
+            }
+        });
+        assertThat(thrown.getCause()).hasMessage("first failure");
+        assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage)
+                .containsExactly("cleanup failed after cancel");
+        assertThat(logs.errors()).extracting(ILoggingEvent::getFormattedMessage)
+                .anySatisfy(line -> assertThat(line).contains("task=first"))
+                .anySatisfy(line -> assertThat(line).contains("task=cleanup", "cleanup failed after cancel"))
+                .hasSize(2);
+        assertThat(childPanics()).isEqualTo(2);
+        assertThat(tasks("panic")).isEqualTo(2);
+        assertThat(tasks("cancelled")).isZero();
+    }
+
+    @Test
     void failFastNeverStartsQueuedTasksAndCountsThemCancelled() throws Throwable {
         ExecutorService single = Executors.newSingleThreadExecutor();
         try (InRequest onOneThread = new InRequest(RecoveryFilter.builder().meterRegistry(registry)

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Backstop's meters: names, descriptions, base units and bounded tag values, in one place.
@@ -45,7 +46,8 @@ public final class Meters {
     private final MeterRegistry registry;
     private final int maxExceptionTags;
     private final Set<String> exceptionTags = ConcurrentHashMap.newKeySet();
-    private final Counter[] taskCounters = new Counter[TaskKind.values().length * TaskOutcome.values().length];
+    private final AtomicReferenceArray<Counter> taskCounters =
+            new AtomicReferenceArray<>(TaskKind.values().length * TaskOutcome.values().length);
     private volatile AtomicInteger[] active;
 
     /**
@@ -107,7 +109,7 @@ public final class Meters {
 
     void task(TaskKind kind, TaskOutcome outcome) {
         int index = kind.ordinal() * TaskOutcome.values().length + outcome.ordinal();
-        Counter counter = taskCounters[index];
+        Counter counter = taskCounters.get(index);
         if (counter == null) {
             counter = Counter.builder(TASKS)
                     .description("Child tasks that finished, by kind (scoped to a request or background) and outcome "
@@ -116,7 +118,7 @@ public final class Meters {
                     .tag("kind", kind.tag())
                     .tag("outcome", outcome.tag())
                     .register(registry);
-            taskCounters[index] = counter;
+            taskCounters.set(index, counter);
         }
         counter.increment();
     }

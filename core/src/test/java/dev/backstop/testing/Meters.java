@@ -9,9 +9,9 @@ public final class Meters {
     private Meters() {
     }
 
+    /** The sum over every series of {@code name} that has {@code tags} (like PromQL's {@code sum}), 0 if none. */
     public static double count(MeterRegistry registry, String name, String... tags) {
-        Counter counter = registry.find(name).tags(tags).counter();
-        return counter == null ? 0 : counter.count();
+        return registry.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
     }
 
     /** Sum over every series of a counter. */
