@@ -265,37 +265,32 @@ public class RecoveryFilter implements Filter {
 
     private static MeterRegistry registryFrom(ServletContext context, String attributeParam) throws ServletException {
         if (attributeParam != null) {
-            String name = attributeParam.trim();
-            if (name.isEmpty()) {
-                throw new ServletException("Init-param '" + METER_REGISTRY_ATTRIBUTE_PARAM
-                        + "' must name a ServletContext attribute, but was '" + attributeParam + "'");
-            }
-            Object value = context.getAttribute(name);
-            if (!(value instanceof MeterRegistry registry)) {
-                throw new ServletException("Init-param '" + METER_REGISTRY_ATTRIBUTE_PARAM + "' is '" + name
-                        + "', but that ServletContext attribute "
-                        + (value == null ? "is not set" : "holds a " + value.getClass().getName())
-                        + "; it must hold an io.micrometer.core.instrument.MeterRegistry");
-            }
-            return registry;
+            return contextAttribute(context, METER_REGISTRY_ATTRIBUTE_PARAM, attributeParam, MeterRegistry.class);
         }
         Object value = context.getAttribute(DEFAULT_METER_REGISTRY_ATTRIBUTE);
         return value instanceof MeterRegistry registry ? registry : Metrics.globalRegistry;
     }
 
     private static Executor executorFrom(ServletContext context, String attributeParam) throws ServletException {
-        if (attributeParam == null) {
-            return null;
+        return attributeParam == null ? null
+                : contextAttribute(context, CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM, attributeParam, Executor.class);
+    }
+
+    /** The ServletContext attribute an init-param names, which must hold a {@code type}. */
+    private static <T> T contextAttribute(ServletContext context, String param, String value, Class<T> type)
+            throws ServletException {
+        String name = value.trim();
+        if (name.isEmpty()) {
+            throw new ServletException("Init-param '" + param + "' must name a ServletContext attribute, but was '"
+                    + value + "'");
         }
-        String name = attributeParam.trim();
-        Object value = name.isEmpty() ? null : context.getAttribute(name);
-        if (!(value instanceof Executor executor)) {
-            throw new ServletException("Init-param '" + CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM + "' is '" + attributeParam
-                    + "', but that ServletContext attribute "
-                    + (value == null ? "is not set" : "holds a " + value.getClass().getName())
-                    + "; it must hold a java.util.concurrent.Executor");
+        Object found = context.getAttribute(name);
+        if (!type.isInstance(found)) {
+            throw new ServletException("Init-param '" + param + "' is '" + name + "', but that ServletContext "
+                    + "attribute " + (found == null ? "is not set" : "holds a " + found.getClass().getName())
+                    + "; it must hold an instance of " + type.getName());
         }
-        return executor;
+        return type.cast(found);
     }
 
     private static int maxChildTasksParam(String value) throws ServletException {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.Blocking;
 import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.TestServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -191,15 +192,7 @@ class ChildTasksAtTheRequestBoundaryTest {
                 }
             });
             CountDownLatch slowStarted = new CountDownLatch(1);
-            tasks.go("slow", () -> {
-                slowStarted.countDown();
-                try {
-                    new CountDownLatch(1).await();
-                } catch (InterruptedException e) {
-                    slowInterrupted.set(true);
-                    throw e;
-                }
-            });
+            tasks.go("slow", Blocking.untilInterrupted(slowStarted, slowInterrupted));
             failed.await();
             slowStarted.await();
             response.getWriter().write("done");
@@ -339,15 +332,7 @@ class ChildTasksAtTheRequestBoundaryTest {
         start("/async-leak", (request, response) -> {
             AsyncContext async = request.startAsync();
             ChildTasks tasks = ChildTasks.builder(request).name("async-leak").open();
-            tasks.go("stuck", () -> {
-                started.countDown();
-                try {
-                    new CountDownLatch(1).await();
-                } catch (InterruptedException e) {
-                    interrupted.set(true);
-                    throw e;
-                }
-            });
+            tasks.go("stuck", Blocking.untilInterrupted(started, interrupted));
             started.await();
             async.getResponse().getWriter().write("answered");
             async.complete();
@@ -406,15 +391,7 @@ class ChildTasksAtTheRequestBoundaryTest {
                         quickRelease.await();
                         quickFinished.set(true);
                     });
-                    ChildTasks.background(request, "stuck", () -> {
-                        started.countDown();
-                        try {
-                            new CountDownLatch(1).await();
-                        } catch (InterruptedException e) {
-                            stuckInterrupted.set(true);
-                            throw e;
-                        }
-                    });
+                    ChildTasks.background(request, "stuck", Blocking.untilInterrupted(started, stuckInterrupted));
                 });
         assertThat(get("/bg").statusCode()).isEqualTo(200);
         started.await();

@@ -5,6 +5,7 @@ import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.backstop.testing.Blocking;
 import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.InRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -50,22 +51,6 @@ class ChildTasksEdgeCasesTest {
 
     private double tasks(String outcome) {
         return count(registry, "backstop.tasks", "kind", "scoped", "outcome", outcome);
-    }
-
-    /** Blocks until released, ignoring interrupts: the stubborn task every cancel must still survive. */
-    private static void blockIgnoringInterrupts(CountDownLatch release) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                release.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Test
@@ -175,7 +160,7 @@ class ChildTasksEdgeCasesTest {
                 CountDownLatch stubbornStarted = new CountDownLatch(1);
                 tasks.go("stubborn", () -> {
                     stubbornStarted.countDown();
-                    blockIgnoringInterrupts(release);
+                    Blocking.ignoringInterrupts(release);
                 });
                 stubbornStarted.await();
                 tasks.go("failing", () -> {
@@ -206,7 +191,7 @@ class ChildTasksEdgeCasesTest {
                 CountDownLatch running = new CountDownLatch(1);
                 tasks.go(() -> {
                     running.countDown();
-                    blockIgnoringInterrupts(release);
+                    Blocking.ignoringInterrupts(release);
                 });
                 running.await();
                 tasks.cancel();
@@ -220,7 +205,7 @@ class ChildTasksEdgeCasesTest {
                 CountDownLatch running = new CountDownLatch(1);
                 tasks.go(() -> {
                     running.countDown();
-                    blockIgnoringInterrupts(release2);
+                    Blocking.ignoringInterrupts(release2);
                 });
                 running.await();
                 tasks.cancel();
@@ -272,7 +257,7 @@ class ChildTasksEdgeCasesTest {
             CountDownLatch running = new CountDownLatch(1);
             tasks.go(() -> {
                 running.countDown();
-                blockIgnoringInterrupts(release);
+                Blocking.ignoringInterrupts(release);
             });
             running.await();
             CompletableFuture<Void> first = CompletableFuture.runAsync(tasks::close);
@@ -297,8 +282,8 @@ class ChildTasksEdgeCasesTest {
             ChildTasks a = ChildTasks.builder(request).name("a").timeout(Duration.ofMillis(100)).open();
             ChildTasks b = ChildTasks.builder(request).name("b").timeout(Duration.ofMillis(400)).open();
             try {
-                a.go(() -> blockIgnoringInterrupts(releaseA));
-                b.go(() -> blockIgnoringInterrupts(releaseB));
+                a.go(() -> Blocking.ignoringInterrupts(releaseA));
+                b.go(() -> Blocking.ignoringInterrupts(releaseB));
                 a.completion().whenComplete((ok, e) -> {
                     thread.set(Thread.currentThread().getName());
                     try {
@@ -329,7 +314,7 @@ class ChildTasksEdgeCasesTest {
                 CountDownLatch running = new CountDownLatch(1);
                 Future<String> future = tasks.submit(() -> {
                     running.countDown();
-                    blockIgnoringInterrupts(release);
+                    Blocking.ignoringInterrupts(release);
                     return "finished anyway";
                 });
                 running.await();

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.Blocking;
 import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.InRequest;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -313,15 +314,7 @@ class ChildTasksTest {
             long start = System.nanoTime();
             try (ChildTasks tasks = ChildTasks.builder(request).name("slow").timeout(Duration.ofMillis(500)).open()) {
                 CountDownLatch started = new CountDownLatch(1);
-                tasks.go(() -> {
-                    started.countDown();
-                    try {
-                        new CountDownLatch(1).await();
-                    } catch (InterruptedException e) {
-                        interrupted.set(true);
-                        throw e;
-                    }
-                });
+                tasks.go(Blocking.untilInterrupted(started, interrupted));
                 // Bounded: a task that has not started by the deadline never will.
                 assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
                 ChildTaskException e = catchChildTaskException(tasks::await);
@@ -444,15 +437,7 @@ class ChildTasksTest {
         Object[] seen = requests.run(request -> {
             try (ChildTasks tasks = ChildTasks.open(request)) {
                 CountDownLatch started = new CountDownLatch(1);
-                tasks.go(() -> {
-                    started.countDown();
-                    try {
-                        new CountDownLatch(1).await();
-                    } catch (InterruptedException e) {
-                        childInterrupted.set(true);
-                        throw e;
-                    }
-                });
+                tasks.go(Blocking.untilInterrupted(started, childInterrupted));
                 started.await();
                 Thread.currentThread().interrupt();
                 ChildTaskException e = catchChildTaskException(tasks::await);
