@@ -68,9 +68,11 @@ public final class ChildTasks implements AutoCloseable {
     }
 
     /**
-     * Opens a group with the default policy (wait for all, no limit, no timeout).
+     * Opens a group with the default policy (wait for all, no limit, no timeout). Call it in the servlet's dispatch,
+     * on the request's own thread (in an async request, also later).
      *
-     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request (or this is some other thread
+     *     of a request that is not async), or the request has ended
      */
     public static ChildTasks open(ServletRequest request) {
         return builder(request).open();

@@ -67,9 +67,9 @@ import java.util.concurrent.Executor;
  * tasks, and the request boundary, where groups still open are closed and reported as leaks.
  *
  * <p>Thread-safe once initialised. The happy path costs a try block, two request getters
- * ({@code getDispatcherType()}, {@code isAsyncStarted()}), and one request attribute set and read (a shared marker
- * that {@link ChildTasks} looks for); the filter allocates nothing for it. An async request adds one shared
- * {@code AsyncListener} to its context.
+ * ({@code getDispatcherType()}, {@code isAsyncStarted()}), one request-attribute read (for {@link ChildTasks}
+ * groups to close) and a thread-local mark; the filter allocates nothing for it and sets no attribute. An async
+ * request adds one shared {@code AsyncListener} to its context.
  */
 public class RecoveryFilter implements Filter {
 
@@ -155,6 +155,7 @@ public class RecoveryFilter implements Filter {
                 : graceParam(config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM));
         Recovery previous = recovery;
         this.recovery = newRecovery(registry, expose, responder, type, context, executor, cap, grace);
+        context.setAttribute(Recovery.ATTRIBUTE, recovery);
         if (previous != null) {
             previous.tasks().shutdown();
         }
@@ -184,6 +185,11 @@ public class RecoveryFilter implements Filter {
         ServletRequest request = async.getRequest();
         ServletResponse response = async.getResponse();
         Recovery current = Recovery.of(request);
+        if (current == null) {
+            // An application thread that failed before the dispatch that started async returned: the filter of
+            // this context still answers.
+            current = initialisedIn(request);
+        }
         if (current == null || !(request instanceof HttpServletRequest httpRequest)
                 || !(response instanceof HttpServletResponse httpResponse)) {
             throw new IllegalStateException("RecoveryFilter.fail needs a request that passed through RecoveryFilter");
@@ -201,20 +207,22 @@ public class RecoveryFilter implements Filter {
             return;
         }
         Recovery current = recovery(request);
-        if (request.getDispatcherType() == DispatcherType.REQUEST) {
-            current.enter(request);
-        }
+        Recovery outer = current.enter();
         try {
-            chain.doFilter(request, response);
-        } catch (Throwable failure) {
             try {
-                current.onChainFailure(httpRequest, httpResponse, failure);
-            } finally {
-                current.afterChain(httpRequest, httpResponse);
+                chain.doFilter(request, response);
+            } catch (Throwable failure) {
+                try {
+                    current.onChainFailure(httpRequest, httpResponse, failure);
+                } finally {
+                    current.afterChain(httpRequest, httpResponse);
+                }
+                return;
             }
-            return;
+            current.afterChain(httpRequest, httpResponse);
+        } finally {
+            Recovery.exit(outer);
         }
-        current.afterChain(httpRequest, httpResponse);
     }
 
     /**
@@ -227,6 +235,15 @@ public class RecoveryFilter implements Filter {
         Recovery current = recovery;
         if (current != null) {
             current.tasks().shutdown();
+        }
+    }
+
+    private static Recovery initialisedIn(ServletRequest request) {
+        try {
+            return request.getServletContext().getAttribute(Recovery.ATTRIBUTE) instanceof Recovery recovery
+                    ? recovery : null;
+        } catch (RuntimeException recycled) {
+            return null;
         }
     }
 

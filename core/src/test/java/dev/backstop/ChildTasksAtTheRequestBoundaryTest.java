@@ -379,6 +379,25 @@ class ChildTasksAtTheRequestBoundaryTest {
     }
 
     @Test
+    void openingAGroupFromAnotherThreadOfASyncRequestIsRefused() throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        start("/elsewhere", (request, response) -> {
+            Thread other = new Thread(() -> {
+                try {
+                    ChildTasks.open(request);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            other.start();
+            other.join();
+        });
+        assertThat(get("/elsewhere").statusCode()).isEqualTo(200);
+        assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("on the request's own thread");
+    }
+
+    @Test
     void destroyWaitsForBackgroundTasksForTheGraceThenInterruptsAndReportsThem() throws Exception {
         CountDownLatch started = new CountDownLatch(2);
         AtomicBoolean quickFinished = new AtomicBoolean();

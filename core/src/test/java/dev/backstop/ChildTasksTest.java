@@ -151,7 +151,7 @@ class ChildTasksTest {
                 tasks.go("slow", () -> {
                     siblingStarted.countDown();
                     try {
-                        Thread.sleep(10_000); // the sibling under test: blocked until interrupted
+                        new CountDownLatch(1).await(10, TimeUnit.SECONDS); // blocked for 10 s unless interrupted
                     } catch (InterruptedException e) {
                         siblingInterrupted.set(true);
                         throw e;

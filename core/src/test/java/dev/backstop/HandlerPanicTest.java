@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -310,6 +311,7 @@ class HandlerPanicTest {
         start(Mode.SYNC, (request, response) -> {
             response.setHeader("X-Handler", "was here");
             response.getWriter().write("hello");
+            response.setHeader("X-Attributes", String.join(",", Collections.list(request.getAttributeNames())));
         });
 
         Response response = given().port(server.port()).get("/panic");
@@ -317,6 +319,8 @@ class HandlerPanicTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.asString()).isEqualTo("hello");
         assertThat(response.header("X-Handler")).isEqualTo("was here");
+        assertThat(response.header("X-Attributes")).as("a plain request carries nothing of Backstop's")
+                .doesNotContain("dev.backstop");
         assertThat(logs.all()).isEmpty();
         // Only the active-task gauges, registered at start so that dashboards show 0; no counter was touched.
         assertThat(registry.getMeters()).extracting(meter -> meter.getId().getName())

@@ -35,8 +35,15 @@ public final class Recovery {
     /** Request attribute holding the throwable this filter already handled, so no path reports it twice. */
     public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
 
-    /** Request attribute holding the Recovery of the filter that guards the request, for ChildTasks. */
+    /**
+     * Request attribute holding the Recovery of the filter that guards the request, for code that runs off the
+     * dispatch thread: set for async requests and for requests that open a ChildTasks group. Also a ServletContext
+     * attribute naming the filter initialised last, for {@code RecoveryFilter.fail}.
+     */
     public static final String ATTRIBUTE = "dev.backstop.recovery";
+
+    /** The Recovery of the filter whose chain this thread is running, if any: a plain request costs no attribute. */
+    private static final ThreadLocal<Recovery> GUARDING = new ThreadLocal<>();
 
     private static final String ASYNC_REQUEST_URI = "jakarta.servlet.async.request_uri";
 
@@ -63,8 +70,16 @@ public final class Recovery {
         this.quietAbort = quietAbort;
     }
 
-    /** @return the Recovery of the filter guarding {@code request}, or null when no RecoveryFilter saw it */
+    /**
+     * @return the Recovery of the filter guarding {@code request}: the one whose chain runs on this thread, else the
+     *     one remembered on the request (async requests, requests with child tasks); null when no RecoveryFilter saw
+     *     it
+     */
     public static Recovery of(ServletRequest request) {
+        Recovery guarding = GUARDING.get();
+        if (guarding != null) {
+            return guarding;
+        }
         try {
             return request.getAttribute(ATTRIBUTE) instanceof Recovery recovery ? recovery : null;
         } catch (RuntimeException recycled) {
@@ -76,12 +91,29 @@ public final class Recovery {
         return tasks;
     }
 
-    /** Marks a REQUEST dispatch as guarded, so that ChildTasks can find this filter's machinery. */
-    public void enter(ServletRequest request) {
+    /**
+     * Marks this thread as running the chain of this filter, so that ChildTasks opened here find it. Setting an
+     * existing thread-local entry allocates nothing.
+     *
+     * @return the mark it replaces, for {@link #exit(Recovery)}
+     */
+    public Recovery enter() {
+        Recovery outer = GUARDING.get();
+        GUARDING.set(this);
+        return outer;
+    }
+
+    /** Restores the mark {@link #enter()} replaced; null is set rather than removed, to keep the entry. */
+    public static void exit(Recovery outer) {
+        GUARDING.set(outer);
+    }
+
+    /** Remembers this filter on the request, for code that runs after the dispatch or on other threads. */
+    public void rememberOn(ServletRequest request) {
         try {
             request.setAttribute(ATTRIBUTE, this);
         } catch (RuntimeException refused) {
-            // ChildTasks.open will then say that the filter did not see the request.
+            // Then only the dispatch thread finds the filter.
         }
     }
 
@@ -139,6 +171,7 @@ public final class Recovery {
                 return;
             }
             if (request.isAsyncStarted()) {
+                rememberOn(request);
                 request.getAsyncContext().addListener(asyncWatcher, request, response);
                 return;
             }

@@ -97,8 +97,10 @@ public final class TaskGroup {
         if (recovery == null || !(request instanceof HttpServletRequest httpRequest)) {
             throw new IllegalStateException("ChildTasks needs dev.backstop.RecoveryFilter in front of this request, "
                     + "and it did not see it: map RecoveryFilter to the same URL patterns for the REQUEST and ASYNC "
-                    + "dispatcher types (web.xml <filter-mapping>, @WebFilter, or ServletContext.addFilter)");
+                    + "dispatcher types (web.xml <filter-mapping>, @WebFilter, or ServletContext.addFilter), and open "
+                    + "the group in the servlet's dispatch, on the request's own thread");
         }
+        recovery.rememberOn(request);
         RequestScope scope = recovery.tasks().scope(httpRequest);
         TaskGroup group = new TaskGroup(scope, name, failFast, limit, timeout, OpenSite.find(), exceptions);
         scope.add(group);
@@ -115,6 +117,7 @@ public final class TaskGroup {
             throw new IllegalStateException("ChildTasks.background needs dev.backstop.RecoveryFilter in front of this "
                     + "request, and it did not see it: map RecoveryFilter for the REQUEST and ASYNC dispatcher types");
         }
+        recovery.rememberOn(request);
         recovery.tasks().background(recovery.tasks().scope(httpRequest), name, body);
     }
 
