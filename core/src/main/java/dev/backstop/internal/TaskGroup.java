@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -678,7 +679,8 @@ public final class TaskGroup {
         lock.lock();
         try {
             return "ChildTasks[" + name + ", " + started + " started, " + pending + " unfinished, " + failures
-                    + " failed" + (cancelled != null ? ", cancelled" : "") + (closed ? ", closed" : "") + "]";
+                    + " failed" + (cancelled != null ? ", cancelled (" + cancelled.name().toLowerCase(Locale.ROOT) + ")" : "")
+                    + (closed ? ", closed" : "") + "]";
         } finally {
             lock.unlock();
         }

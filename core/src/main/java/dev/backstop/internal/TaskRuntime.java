@@ -279,9 +279,4 @@ public final class TaskRuntime {
             return thread;
         };
     }
-
-    /** @return whether Backstop's own executor runs tasks on virtual threads (for tests and docs) */
-    public boolean usesVirtualThreads() {
-        return configured == null && Runtime.version().feature() >= 21 && !(executor() instanceof ThreadPoolExecutor);
-    }
 }
