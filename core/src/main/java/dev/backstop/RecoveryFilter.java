@@ -1,9 +1,11 @@
 package dev.backstop;
 
+import dev.backstop.internal.Guard;
 import dev.backstop.internal.Recovery;
 import dev.backstop.internal.Reporter;
 import dev.backstop.internal.StandardResponder;
 import dev.backstop.internal.TaskRuntime;
+import dev.backstop.internal.UncaughtHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.servlet.AsyncContext;
@@ -92,6 +94,14 @@ public class RecoveryFilter implements Filter {
     /** Init-param: how long {@link #destroy()} waits for background tasks, such as {@code 10s}, {@code PT10S}. */
     public static final String BACKGROUND_GRACE_PERIOD_PARAM = "background-grace-period";
 
+    /**
+     * Init-param: {@code true} to install, at {@code init()}, a JVM-wide default uncaught-exception handler that
+     * reports ({@code source=thread}) and delegates to the previous one, restored at {@code destroy()}.
+     */
+    public static final String UNCAUGHT_EXCEPTION_HANDLER_PARAM = "uncaught-exception-handler";
+    /** Default of {@value #UNCAUGHT_EXCEPTION_HANDLER_PARAM}. */
+    public static final boolean DEFAULT_UNCAUGHT_EXCEPTION_HANDLER = false;
+
     /** Default of {@value #MAX_CHILD_TASKS_PARAM}. */
     public static final int DEFAULT_MAX_CHILD_TASKS = 1000;
     /** Default of {@value #BACKGROUND_GRACE_PERIOD_PARAM}. */
@@ -105,6 +115,8 @@ public class RecoveryFilter implements Filter {
     public static final String DEFAULT_PROBLEM_TYPE = "about:blank";
 
     private final MeterRegistry meterRegistry;
+    private final Backstop backstop;
+    private final Boolean uncaughtExceptionHandler;
     private final Boolean exposeStackTraces;
     private final ErrorResponder errorResponder;
     private final String problemType;
@@ -113,6 +125,7 @@ public class RecoveryFilter implements Filter {
     private final Duration backgroundGracePeriod;
 
     private volatile Recovery recovery;
+    private UncaughtHandler installedHandler;
 
     /** Creates a filter configured from its init-params at {@link #init(FilterConfig)}. */
     public RecoveryFilter() {
@@ -121,6 +134,8 @@ public class RecoveryFilter implements Filter {
 
     private RecoveryFilter(Builder builder) {
         this.meterRegistry = builder.meterRegistry;
+        this.backstop = builder.backstop;
+        this.uncaughtExceptionHandler = builder.uncaughtExceptionHandler;
         this.exposeStackTraces = builder.exposeStackTraces;
         this.errorResponder = builder.errorResponder;
         this.problemType = builder.problemType;
@@ -141,7 +156,7 @@ public class RecoveryFilter implements Filter {
     @Override
     public void init(FilterConfig config) throws ServletException {
         ServletContext context = config.getServletContext();
-        MeterRegistry registry = meterRegistry != null ? meterRegistry
+        MeterRegistry registry = meterRegistry != null || backstop != null ? meterRegistry
                 : registryFrom(context, config.getInitParameter(METER_REGISTRY_ATTRIBUTE_PARAM));
         boolean expose = exposeStackTraces != null ? exposeStackTraces
                 : booleanParam(config, EXPOSE_STACK_TRACES_PARAM, DEFAULT_EXPOSE_STACK_TRACES);
@@ -153,17 +168,38 @@ public class RecoveryFilter implements Filter {
         int cap = maxChildTasks != null ? maxChildTasks : maxChildTasksParam(config.getInitParameter(MAX_CHILD_TASKS_PARAM));
         Duration grace = backgroundGracePeriod != null ? backgroundGracePeriod
                 : graceParam(config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM));
+        boolean installHandler = uncaughtExceptionHandler != null ? uncaughtExceptionHandler
+                : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER_PARAM, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
         Recovery previous = recovery;
-        this.recovery = newRecovery(registry, expose, responder, type, context, executor, cap, grace);
+        Reporter reporter = reporterFor(registry);
+        this.recovery = newRecovery(reporter, expose, responder, type, context, executor, cap, grace);
         context.setAttribute(Recovery.ATTRIBUTE, recovery);
         if (previous != null) {
             previous.tasks().shutdown();
         }
+        uninstallHandler();
+        if (installHandler) {
+            synchronized (this) {
+                installedHandler = UncaughtHandler.install(backstop != null ? backstop.guardFor()
+                        : new Guard(reporter, Backstop.DEFAULT_PROPAGATE_MDC,
+                                Backstop.DEFAULT_CANCEL_FAILED_PERIODIC_TASKS));
+            }
+        }
     }
 
-    private static Recovery newRecovery(MeterRegistry registry, boolean expose, ErrorResponder responder,
+    private Reporter reporterFor(MeterRegistry registry) {
+        return backstop != null ? backstop.reporter() : new Reporter(registry);
+    }
+
+    private synchronized void uninstallHandler() {
+        if (installedHandler != null) {
+            installedHandler.uninstall();
+            installedHandler = null;
+        }
+    }
+
+    private static Recovery newRecovery(Reporter reporter, boolean expose, ErrorResponder responder,
             String problemType, ServletContext context, Executor executor, int maxChildTasks, Duration grace) {
-        Reporter reporter = new Reporter(registry);
         TaskRuntime tasks = new TaskRuntime(reporter, executor, maxChildTasks, grace,
                 "RecoveryFilter.Builder.maxChildTasks or init-param '" + MAX_CHILD_TASKS_PARAM + "' (default "
                         + DEFAULT_MAX_CHILD_TASKS + ")");
@@ -232,6 +268,7 @@ public class RecoveryFilter implements Filter {
      */
     @Override
     public void destroy() {
+        uninstallHandler();
         Recovery current = recovery;
         if (current != null) {
             current.tasks().shutdown();
@@ -265,7 +302,7 @@ public class RecoveryFilter implements Filter {
             } catch (RuntimeException e) {
                 // No context to ask; assume a container without a quiet abort.
             }
-            current = newRecovery(meterRegistry != null ? meterRegistry : Metrics.globalRegistry,
+            current = newRecovery(reporterFor(meterRegistry != null ? meterRegistry : Metrics.globalRegistry),
                     exposeStackTraces != null ? exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES, errorResponder,
                     problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context, childTaskExecutor,
                     maxChildTasks != null ? maxChildTasks : DEFAULT_MAX_CHILD_TASKS,
@@ -434,6 +471,8 @@ public class RecoveryFilter implements Filter {
     public static final class Builder {
 
         private MeterRegistry meterRegistry;
+        private Backstop backstop;
+        private Boolean uncaughtExceptionHandler;
         private Boolean exposeStackTraces;
         private ErrorResponder errorResponder;
         private String problemType;
@@ -500,8 +539,33 @@ public class RecoveryFilter implements Filter {
             return this;
         }
 
-        /** @return a new filter with these settings */
+        /**
+         * Reports through {@code backstop}'s pipeline: its meter registry, and the same bounded {@code exception}
+         * tags as its guarded executors and threads. Replaces {@link #meterRegistry(MeterRegistry)}.
+         */
+        public Builder backstop(Backstop backstop) {
+            this.backstop = Objects.requireNonNull(backstop, "backstop cannot be null");
+            return this;
+        }
+
+        /**
+         * Whether {@code init()} installs a JVM-wide default uncaught-exception handler that reports and delegates,
+         * restored by {@code destroy()}. Default {@value RecoveryFilter#DEFAULT_UNCAUGHT_EXCEPTION_HANDLER}.
+         */
+        public Builder uncaughtExceptionHandler(boolean install) {
+            this.uncaughtExceptionHandler = install;
+            return this;
+        }
+
+        /**
+         * @return a new filter with these settings
+         * @throws IllegalStateException when both a meter registry and a Backstop were given
+         */
         public RecoveryFilter build() {
+            if (backstop != null && meterRegistry != null) {
+                throw new IllegalStateException("set either meterRegistry or backstop, not both: a Backstop reports "
+                        + "to its own registry");
+            }
             return new RecoveryFilter(this);
         }
     }

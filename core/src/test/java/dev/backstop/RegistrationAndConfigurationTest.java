@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -232,6 +234,59 @@ class RegistrationAndConfigurationTest {
     }
 
     @Test
+    void theUncaughtHandlerInitParamInstallsAtDeployAndRestoresThePreviousHandlerAtUndeploy() throws Exception {
+        Thread.UncaughtExceptionHandler saved = Thread.getDefaultUncaughtExceptionHandler();
+        Queue<Throwable> previousGot = new ConcurrentLinkedQueue<>();
+        Thread.UncaughtExceptionHandler previous = (thread, failure) -> previousGot.add(failure);
+        Thread.setDefaultUncaughtExceptionHandler(previous);
+        try {
+            WebAppContext webApp = webApp(param("uncaught-exception-handler", "true"));
+            webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+            start(webApp);
+            assertThat(Thread.getDefaultUncaughtExceptionHandler()).isNotSameAs(previous);
+
+            Thread raw = new Thread(() -> {
+                throw new IllegalStateException("a raw thread of the web application died");
+            });
+            raw.start();
+            raw.join();
+            assertThat(count(registry, "backstop.panics", "source", "thread")).isEqualTo(1);
+            assertThat(previousGot).singleElement().satisfies(failure -> assertThat(failure)
+                    .hasMessage("a raw thread of the web application died"));
+
+            server.stop();
+            server = null;
+            assertThat(Thread.getDefaultUncaughtExceptionHandler()).as("undeploy restores the handler from before")
+                    .isSameAs(previous);
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(saved);
+        }
+    }
+
+    @Test
+    void theUncaughtHandlerIsNotInstalledByDefault() throws Exception {
+        Thread.UncaughtExceptionHandler saved = Thread.getDefaultUncaughtExceptionHandler();
+        WebAppContext webApp = webApp("");
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        start(webApp);
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(saved);
+    }
+
+    @Test
+    void aFilterBuiltFromABackstopReportsThroughItsPipeline() throws Exception {
+        Backstop backstop = Backstop.builder().meterRegistry(registry).build();
+        ServletContextHandler context = new ServletContextHandler("/");
+        context.addFilter(new FilterHolder(RecoveryFilter.builder().backstop(backstop).build()), "/*",
+                EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
+
+        assertThat(given().port(start(context)).get("/panic").statusCode()).isEqualTo(500);
+        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(1);
+        assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop).meterRegistry(registry).build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("either meterRegistry or backstop");
+    }
+
+    @Test
     void builderSettingsWinOverInitParams() throws Exception {
         ServletContextHandler context = new ServletContextHandler("/");
         FilterHolder holder = new FilterHolder(
@@ -282,6 +337,7 @@ class RegistrationAndConfigurationTest {
         "max-child-tasks | lots | Init-param 'max-child-tasks' must be a whole number of at least 1, but was 'lots'",
         "background-grace-period | soon | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was 'soon'",
         "background-grace-period | -5s | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was '-5s'",
+        "uncaught-exception-handler | maybe | Init-param 'uncaught-exception-handler' must be true or false, but was 'maybe'",
         "child-task-executor-attribute | app.nothing | Init-param 'child-task-executor-attribute' is 'app.nothing', but that ServletContext attribute is not set",
     })
     void badInitParamFailsStartupNamingTheParamAndTheValue(String name, String value, String message)

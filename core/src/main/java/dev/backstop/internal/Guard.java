@@ -1,0 +1,192 @@
+package dev.backstop.internal;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import org.slf4j.MDC;
+
+/**
+ * Wraps work that runs outside any request (executor tasks, threads) so that its failures go through the pipeline:
+ * reported once, in the thread where they happen, with the submitter's MDC installed when asked. Immutable and
+ * thread-safe.
+ */
+public final class Guard {
+
+    private static final Capture EXECUTOR = new Capture(Source.EXECUTOR, null, null, null);
+    private static final Capture THREAD = new Capture(Source.THREAD, null, null, null);
+
+    private final Reporter reporter;
+    private final boolean propagateMdc;
+    private final boolean cancelFailedPeriodicTasks;
+
+    public Guard(Reporter reporter, boolean propagateMdc, boolean cancelFailedPeriodicTasks) {
+        this.reporter = reporter;
+        this.propagateMdc = propagateMdc;
+        this.cancelFailedPeriodicTasks = cancelFailedPeriodicTasks;
+    }
+
+    public Reporter reporter() {
+        return reporter;
+    }
+
+    /**
+     * For {@code execute}: nobody can observe the failure, so it is reported and ends here, instead of killing the
+     * pool's thread and reaching the uncaught-exception handler. Fatal errors are rethrown after the report.
+     */
+    Runnable execute(Runnable task) {
+        Map<String, String> mdc = captureMdc();
+        return () -> {
+            Map<String, String> previous = install(mdc);
+            try {
+                task.run();
+            } catch (Throwable failure) {
+                rethrowIfFatal(failure, reporter.reportTask(failure, EXECUTOR));
+            } finally {
+                restore(mdc, previous);
+            }
+        };
+    }
+
+    /** For futures: an unchecked failure is reported at once, then left in the future for whoever reads it. */
+    Runnable submit(Runnable task) {
+        Map<String, String> mdc = captureMdc();
+        return () -> {
+            Map<String, String> previous = install(mdc);
+            try {
+                task.run();
+            } catch (Throwable failure) {
+                reporter.reportTask(failure, EXECUTOR);
+                throw sneaky(failure);
+            } finally {
+                restore(mdc, previous);
+            }
+        };
+    }
+
+    /**
+     * For futures of callables: an unchecked failure is reported at once; a checked one is handed to
+     * {@code unread}, which reports it if the future is never read. Either way the future holds it.
+     */
+    <T> Callable<T> submit(Callable<T> task, UnreadFailure unread) {
+        Map<String, String> mdc = captureMdc();
+        return () -> {
+            Map<String, String> previous = install(mdc);
+            try {
+                return task.call();
+            } catch (Throwable failure) {
+                if (failure instanceof Exception && !(failure instanceof RuntimeException)) {
+                    unread.failed(failure);
+                } else {
+                    reporter.reportTask(failure, EXECUTOR);
+                }
+                throw sneaky(failure);
+            } finally {
+                restore(mdc, previous);
+            }
+        };
+    }
+
+    /**
+     * For periodic tasks: every failing run is reported. Then the schedule goes on, or, with
+     * {@code cancelFailedPeriodicTasks}, the failure is rethrown and the executor cancels the task as the JDK
+     * does.
+     */
+    Runnable periodic(Runnable task) {
+        Map<String, String> mdc = captureMdc();
+        return () -> {
+            Map<String, String> previous = install(mdc);
+            try {
+                task.run();
+            } catch (Throwable failure) {
+                Report report = reporter.reportTask(failure, EXECUTOR);
+                if (cancelFailedPeriodicTasks) {
+                    throw sneaky(failure);
+                }
+                rethrowIfFatal(failure, report);
+            } finally {
+                restore(mdc, previous);
+            }
+        };
+    }
+
+    /** For threads: a failure is reported as {@code source=thread} and ends with the thread, quietly. */
+    public Runnable thread(Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (Throwable failure) {
+                rethrowIfFatal(failure, reporter.reportTask(failure, THREAD));
+            }
+        };
+    }
+
+    /** Reports a failure that reached a thread's uncaught-exception handler. */
+    void uncaught(Throwable failure) {
+        reporter.reportTask(failure, THREAD);
+    }
+
+    /** Reports the failure a {@code CompletionStage} ended with, unless it was cancelled on purpose. */
+    public void stageFailed(Throwable failure) {
+        Throwable cause = failure;
+        if (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof CancellationException) {
+            return;
+        }
+        reporter.reportTask(cause, EXECUTOR);
+    }
+
+    private Map<String, String> captureMdc() {
+        if (!propagateMdc) {
+            return null;
+        }
+        try {
+            Map<String, String> context = MDC.getCopyOfContextMap();
+            return context == null || context.isEmpty() ? null : context;
+        } catch (RuntimeException noMdc) {
+            return null;
+        }
+    }
+
+    /** Installs the captured MDC; returns what to restore, or null when nothing was installed. */
+    private Map<String, String> install(Map<String, String> mdc) {
+        if (mdc == null) {
+            return null;
+        }
+        try {
+            Map<String, String> previous = MDC.getCopyOfContextMap();
+            MDC.setContextMap(mdc);
+            return previous;
+        } catch (RuntimeException noMdc) {
+            return null;
+        }
+    }
+
+    private static void restore(Map<String, String> mdc, Map<String, String> previous) {
+        if (mdc == null) {
+            return;
+        }
+        try {
+            if (previous == null || previous.isEmpty()) {
+                MDC.clear();
+            } else {
+                MDC.setContextMap(previous);
+            }
+        } catch (RuntimeException noMdc) {
+            // Nothing to restore with.
+        }
+    }
+
+    private static void rethrowIfFatal(Throwable failure, Report report) {
+        if (report.kind() == Kind.FATAL) {
+            throw sneaky(failure);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static <E extends Throwable> RuntimeException sneaky(Throwable failure) throws E {
+        throw (E) failure;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.backstop.internal;
+
+/**
+ * The JVM-wide default uncaught-exception handler Backstop installs: it reports the failure
+ * ({@code source=thread}) and then hands it to the handler that was installed before, if any (nothing is printed
+ * when there was none: the failure is already in the logs). Uninstalling restores that handler, so that an
+ * undeployed web application leaves no reference to its class loader behind. Thread-safe.
+ */
+public final class UncaughtHandler implements Thread.UncaughtExceptionHandler {
+
+    private static final Object LOCK = new Object();
+
+    private final Guard guard;
+    private final Thread.UncaughtExceptionHandler previous;
+    private volatile boolean active = true;
+
+    private UncaughtHandler(Guard guard, Thread.UncaughtExceptionHandler previous) {
+        this.guard = guard;
+        this.previous = previous;
+    }
+
+    /** Installs a reporting handler in front of the current default one. */
+    public static UncaughtHandler install(Guard guard) {
+        synchronized (LOCK) {
+            UncaughtHandler handler = new UncaughtHandler(guard, Thread.getDefaultUncaughtExceptionHandler());
+            Thread.setDefaultUncaughtExceptionHandler(handler);
+            return handler;
+        }
+    }
+
+    /**
+     * Restores the handler that was there before, if this one is still the default. If something installed its own
+     * handler on top of this one since, that one stays, and this one only passes failures on from now on.
+     */
+    public void uninstall() {
+        synchronized (LOCK) {
+            active = false;
+            if (Thread.getDefaultUncaughtExceptionHandler() == this) {
+                Thread.setDefaultUncaughtExceptionHandler(previous);
+            }
+        }
+    }
+
+    @Override
+    public void uncaughtException(Thread thread, Throwable failure) {
+        if (active) {
+            try {
+                guard.uncaught(failure);
+            } catch (Throwable reportFailed) {
+                // The pipeline does not throw; if it ever did, the previous handler still gets the failure.
+            }
+        }
+        if (previous != null) {
+            previous.uncaughtException(thread, failure);
+        }
+    }
+}
