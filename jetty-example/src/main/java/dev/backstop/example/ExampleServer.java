@@ -1,5 +1,6 @@
 package dev.backstop.example;
 
+import dev.backstop.Backstop;
 import dev.backstop.ChildTasks;
 import dev.backstop.RecoveryFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -9,12 +10,20 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.EnumSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * GET /hello    200 "hello"
  * GET /panic    the handler throws; Backstop answers 500 problem+json and logs the error id
  * GET /fanout?fail=N  three child tasks, the first N of them panic; any failure answers 500 with the child's id
+ * GET /dropped-future  submits a failing task to a guarded executor and drops its future: reported anyway
+ * (startup)     a periodic "cache refresh" fails on its first run, half a second after start, and keeps its schedule
  * GET /metrics  Prometheus text format, Backstop's meters included
  * </pre>
  *
@@ -40,7 +51,7 @@ public final class ExampleServer {
     public static void main(String[] args) throws Exception {
         String port = System.getenv().getOrDefault("PORT", "8080");
         Server server = start(Integer.parseInt(port.trim()), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        LOG.info("Backstop example listening on http://localhost:{}/ (try /hello, /panic, /fanout?fail=1, /metrics)",
+        LOG.info("Backstop example listening on http://localhost:{}/ (try /hello, /panic, /fanout?fail=1, /dropped-future, /metrics)",
                 ((ServerConnector) server.getConnectors()[0]).getLocalPort());
         server.join();
     }
@@ -52,8 +63,22 @@ public final class ExampleServer {
         connector.setPort(port);
         server.addConnector(connector);
 
+        // One Backstop for the whole application: the filter and the executors report through the same pipeline.
+        Backstop backstop = Backstop.builder().meterRegistry(registry).build();
+        ExecutorService workers = backstop.guard(Executors.newFixedThreadPool(2, daemon("example-worker-")));
+        ScheduledExecutorService scheduler = backstop.guard(
+                Executors.newSingleThreadScheduledExecutor(daemon("example-scheduler-")));
+        scheduler.scheduleWithFixedDelay(new CacheRefresh(), 500, 30_000, TimeUnit.MILLISECONDS);
+        server.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStopped(LifeCycle event) {
+                workers.shutdownNow();
+                scheduler.shutdownNow();
+            }
+        });
+
         ServletContextHandler context = new ServletContextHandler("/");
-        RecoveryFilter recovery = RecoveryFilter.builder().meterRegistry(registry).build();
+        RecoveryFilter recovery = RecoveryFilter.builder().backstop(backstop).build();
         context.addFilter(new FilterHolder(recovery), "/*",
                 EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR));
 
@@ -75,6 +100,20 @@ public final class ExampleServer {
             }
         }), "/panic");
         context.addServlet(new ServletHolder(new FanOut()), "/fanout");
+        context.addServlet(new ServletHolder(new HttpServlet() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+                // The Java trap: a failing task whose future nobody reads. The guarded executor reports it anyway.
+                workers.submit(() -> {
+                    throw new IllegalStateException("a task whose future was dropped failed on purpose");
+                });
+                response.setStatus(HttpServletResponse.SC_ACCEPTED);
+                response.setContentType("text/plain;charset=utf-8");
+                response.getWriter().write("submitted; nobody reads its future, see the log and /metrics");
+            }
+        }), "/dropped-future");
         context.addServlet(new ServletHolder(new HttpServlet() {
             private static final long serialVersionUID = 1L;
 
@@ -122,5 +161,26 @@ public final class ExampleServer {
                 return 0;
             }
         }
+    }
+
+    /** A periodic job that fails on its first run: reported, and, by Backstop's default, still on schedule. */
+    static final class CacheRefresh implements Runnable {
+        private final AtomicInteger runs = new AtomicInteger();
+
+        @Override
+        public void run() {
+            if (runs.incrementAndGet() == 1) {
+                throw new UncheckedIOException(new IOException("the cache refresh failed on purpose"));
+            }
+        }
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+        AtomicInteger sequence = new AtomicInteger();
+        return task -> {
+            Thread thread = new Thread(task, prefix + sequence.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

@@ -1,6 +1,7 @@
 package dev.backstop.example;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
@@ -89,5 +91,14 @@ class ExampleServerTest {
                 "backstop_tasks_total{kind=\"scoped\",outcome=\"success\"} 5.0",
                 "backstop_tasks_active_tasks{kind=\"scoped\"} 0.0");
         assertThat(metrics).doesNotContain("source=\"handler\"");
+    }
+
+    @Test
+    void aDroppedFutureAndAFailingPeriodicTaskShowUpAsExecutorPanics() throws Exception {
+        HttpResponse<String> dropped = get("/dropped-future");
+        assertThat(dropped.statusCode()).isEqualTo(202);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(get("/metrics").body()).contains(
+                "backstop_panics_total{exception=\"IllegalStateException\",source=\"executor\"} 1.0",
+                "backstop_panics_total{exception=\"UncheckedIOException\",source=\"executor\"} 1.0"));
     }
 }
