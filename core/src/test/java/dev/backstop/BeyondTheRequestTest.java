@@ -318,4 +318,100 @@ class BeyondTheRequestTest {
         assertThat(panics("thread")).isEqualTo(1);
         assertThat(reachedDefaultHandler).isEmpty();
     }
+
+    @Test
+    void aTaskStoppedByCancelOrShutdownIsNotAPanicButAGenuineFailureAfterCancelIs() throws Exception {
+        ExecutorService executor = backstop.guard(track(Executors.newFixedThreadPool(2)));
+        CountDownLatch started = new CountDownLatch(2);
+        Future<Object> checked = executor.submit(() -> {
+            started.countDown();
+            new CountDownLatch(1).await();
+            return null;
+        });
+        Future<?> unchecked = executor.submit(() -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("stopped", e);
+            }
+        });
+        started.await();
+        checked.cancel(true);
+        unchecked.cancel(true);
+        assertThatThrownBy(checked::get).isInstanceOf(java.util.concurrent.CancellationException.class);
+        // The control: a genuine checked failure, dropped unread, is reported; the cancelled ones never are.
+        executor.submit(() -> {
+            throw new IOException("the control");
+        });
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            System.gc();
+            return panics("executor") >= 1;
+        });
+        assertThat(errorsFrom("executor")).singleElement()
+                .satisfies(event -> assertThat(event.getFormattedMessage()).contains("the control"));
+    }
+
+    @Test
+    void aCheckedFailureIsReportedWhenInvokeAllThrowsAndNobodyCanHoldTheFutures() throws Exception {
+        ExecutorService executor = backstop.guard(track(Executors.newFixedThreadPool(2)));
+        CountDownLatch failed = new CountDownLatch(1);
+        AtomicReference<Throwable> invokeAllThrew = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
+                executor.invokeAll(List.<java.util.concurrent.Callable<Object>>of(() -> {
+                    failed.countDown();
+                    throw new IOException("lost with invokeAll");
+                }, () -> {
+                    new CountDownLatch(1).await();
+                    return null;
+                }));
+            } catch (Throwable t) {
+                invokeAllThrew.set(t);
+            }
+        });
+        caller.start();
+        failed.await();
+        caller.interrupt();
+        caller.join();
+        assertThat(invokeAllThrew.get()).isInstanceOf(InterruptedException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> panics("executor") == 1);
+        assertThat(errorsFrom("executor")).singleElement()
+                .satisfies(event -> assertThat(event.getFormattedMessage()).contains("lost with invokeAll"));
+    }
+
+    @Test
+    void handlersUninstalledInAnyOrderLeaveTheOriginalHandler() {
+        Thread.UncaughtExceptionHandler original = Thread.getDefaultUncaughtExceptionHandler();
+        Backstop other = Backstop.builder().meterRegistry(registry).build();
+        backstop.installUncaughtExceptionHandler();
+        other.installUncaughtExceptionHandler();
+        backstop.uninstallUncaughtExceptionHandler();
+        other.uninstallUncaughtExceptionHandler();
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(original);
+    }
+
+    @Test
+    void tasksNeverSeeWhatAnEarlierTaskLeftInTheMdc() throws Exception {
+        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        executor.submit(() -> MDC.put("user", "alice")).get(5, TimeUnit.SECONDS);
+        Map<String, String> next = executor.submit(MDC::getCopyOfContextMap).get(5, TimeUnit.SECONDS);
+        assertThat(next == null || next.isEmpty()).as("MDC of the next task: %s", next).isTrue();
+    }
+
+    private static final IllegalStateException SAME_EVERY_TIME = new IllegalStateException("preallocated");
+
+    @Test
+    void aPeriodicTaskThrowingTheSameObjectEveryRunIsReportedForEveryRun() throws Exception {
+        ScheduledExecutorService scheduler = backstop.guard(track(Executors.newSingleThreadScheduledExecutor()));
+        AtomicInteger runs = new AtomicInteger();
+        ScheduledFuture<?> periodic = scheduler.scheduleWithFixedDelay(() -> {
+            if (runs.incrementAndGet() <= 3) {
+                throw SAME_EVERY_TIME;
+            }
+        }, 0, 5, TimeUnit.MILLISECONDS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> runs.get() > 3);
+        periodic.cancel(false);
+        assertThat(panics("executor")).isEqualTo(3);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.backstop.internal;
 
+import java.lang.ref.Cleaner;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -19,6 +20,7 @@ public final class Guard {
     private final Reporter reporter;
     private final boolean propagateMdc;
     private final boolean cancelFailedPeriodicTasks;
+    private volatile Cleaner cleaner;
 
     public Guard(Reporter reporter, boolean propagateMdc, boolean cancelFailedPeriodicTasks) {
         this.reporter = reporter;
@@ -41,7 +43,7 @@ public final class Guard {
             try {
                 task.run();
             } catch (Throwable failure) {
-                rethrowIfFatal(failure, reporter.reportTask(failure, EXECUTOR));
+                rethrowIfFatal(failure, reportUnlessInterrupted(failure, false));
             } finally {
                 restore(mdc, previous);
             }
@@ -56,7 +58,7 @@ public final class Guard {
             try {
                 task.run();
             } catch (Throwable failure) {
-                reporter.reportTask(failure, EXECUTOR);
+                reportUnlessInterrupted(failure, false);
                 throw sneaky(failure);
             } finally {
                 restore(mdc, previous);
@@ -75,7 +77,9 @@ public final class Guard {
             try {
                 return task.call();
             } catch (Throwable failure) {
-                if (failure instanceof Exception && !(failure instanceof RuntimeException)) {
+                if (TaskRun.isInterruption(failure)) {
+                    unread.observed(); // cancelled or shut down: nothing to report, now or later
+                } else if (failure instanceof Exception && !(failure instanceof RuntimeException)) {
                     unread.failed(failure);
                 } else {
                     reporter.reportTask(failure, EXECUTOR);
@@ -99,7 +103,8 @@ public final class Guard {
             try {
                 task.run();
             } catch (Throwable failure) {
-                Report report = reporter.reportTask(failure, EXECUTOR);
+                // Every failing run is its own failure, even when a task throws the same object each time.
+                Report report = reportUnlessInterrupted(failure, true);
                 if (cancelFailedPeriodicTasks) {
                     throw sneaky(failure);
                 }
@@ -138,38 +143,44 @@ public final class Guard {
         reporter.reportTask(cause, EXECUTOR);
     }
 
+    /** The submitter's MDC, or null when it is not carried; an empty map means "run with an empty MDC". */
     private Map<String, String> captureMdc() {
         if (!propagateMdc) {
             return null;
         }
         try {
             Map<String, String> context = MDC.getCopyOfContextMap();
-            return context == null || context.isEmpty() ? null : context;
+            return context == null ? Map.of() : context;
         } catch (RuntimeException noMdc) {
             return null;
         }
     }
 
-    /** Installs the captured MDC; returns what to restore, or null when nothing was installed. */
-    private Map<String, String> install(Map<String, String> mdc) {
+    /** Installs the captured MDC (clearing what the thread had); returns what to restore. */
+    private static Map<String, String> install(Map<String, String> mdc) {
         if (mdc == null) {
             return null;
         }
         try {
             Map<String, String> previous = MDC.getCopyOfContextMap();
-            MDC.setContextMap(mdc);
-            return previous;
+            if (mdc.isEmpty()) {
+                MDC.clear();
+            } else {
+                MDC.setContextMap(mdc);
+            }
+            return previous == null ? Map.of() : previous;
         } catch (RuntimeException noMdc) {
             return null;
         }
     }
 
+    /** Puts back what the thread had before the task, whatever the task did to the MDC meanwhile. */
     private static void restore(Map<String, String> mdc, Map<String, String> previous) {
-        if (mdc == null) {
+        if (mdc == null || previous == null) {
             return;
         }
         try {
-            if (previous == null || previous.isEmpty()) {
+            if (previous.isEmpty()) {
                 MDC.clear();
             } else {
                 MDC.setContextMap(previous);
@@ -179,8 +190,39 @@ public final class Guard {
         }
     }
 
+    /**
+     * A failure caused by an interrupt is the task obeying a {@code cancel(true)}, a {@code shutdownNow} or an
+     * {@code invokeAny} that found its answer elsewhere, not a panic: it is not reported. Anything else is.
+     */
+    private Report reportUnlessInterrupted(Throwable failure, boolean everyTime) {
+        if (TaskRun.isInterruption(failure)) {
+            return null;
+        }
+        return everyTime ? reporter.reportAgain(failure, EXECUTOR) : reporter.reportTask(failure, EXECUTOR);
+    }
+
+    /** The Cleaner that watches this pipeline's unread futures; its thread ends when this Guard is unreachable. */
+    Cleaner cleaner() {
+        Cleaner current = cleaner;
+        if (current == null) {
+            synchronized (this) {
+                current = cleaner;
+                if (current == null) {
+                    current = Cleaner.create(task -> {
+                        Thread thread = new Thread(task, "backstop-unread-futures");
+                        thread.setDaemon(true);
+                        thread.setContextClassLoader(null);
+                        return thread;
+                    });
+                    cleaner = current;
+                }
+            }
+        }
+        return current;
+    }
+
     private static void rethrowIfFatal(Throwable failure, Report report) {
-        if (report.kind() == Kind.FATAL) {
+        if (report != null && report.kind() == Kind.FATAL) {
             throw sneaky(failure);
         }
     }

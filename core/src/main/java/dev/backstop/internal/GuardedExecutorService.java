@@ -44,21 +44,40 @@ public class GuardedExecutorService implements ExecutorService {
 
     @Override
     public <T> Future<T> submit(Callable<T> task) {
-        UnreadFailure unread = new UnreadFailure(guard.reporter());
+        UnreadFailure unread = new UnreadFailure(guard);
         return new GuardedFuture<>(delegate.submit(guard.submit(task, unread)), unread);
     }
 
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks) throws InterruptedException {
         List<UnreadFailure> unread = new ArrayList<>(tasks.size());
-        return watched(delegate.invokeAll(wrap(tasks, unread)), unread);
+        List<Callable<T>> wrapped = wrap(tasks, unread);
+        try {
+            return watched(delegate.invokeAll(wrapped), unread);
+        } catch (InterruptedException | RuntimeException | Error noFutures) {
+            abandon(unread);
+            throw noFutures;
+        }
     }
 
     @Override
     public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
             throws InterruptedException {
         List<UnreadFailure> unread = new ArrayList<>(tasks.size());
-        return watched(delegate.invokeAll(wrap(tasks, unread), timeout, unit), unread);
+        List<Callable<T>> wrapped = wrap(tasks, unread);
+        try {
+            return watched(delegate.invokeAll(wrapped, timeout, unit), unread);
+        } catch (InterruptedException | RuntimeException | Error noFutures) {
+            abandon(unread);
+            throw noFutures;
+        }
+    }
+
+    /** invokeAll threw: nobody will ever hold the futures, so every checked failure is unread, now or later. */
+    private static void abandon(List<UnreadFailure> unread) {
+        for (UnreadFailure watch : unread) {
+            watch.run();
+        }
     }
 
     /** The caller asked for any one result: the others' checked failures are the executor's to drop. */
@@ -76,7 +95,7 @@ public class GuardedExecutorService implements ExecutorService {
     private <T> List<Callable<T>> wrap(Collection<? extends Callable<T>> tasks, List<UnreadFailure> unread) {
         List<Callable<T>> wrapped = new ArrayList<>(tasks.size());
         for (Callable<T> task : tasks) {
-            UnreadFailure watch = new UnreadFailure(guard.reporter());
+            UnreadFailure watch = new UnreadFailure(guard);
             if (unread != null) {
                 unread.add(watch);
             } else {

@@ -27,7 +27,7 @@ public final class GuardedScheduledExecutorService extends GuardedExecutorServic
 
     @Override
     public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-        UnreadFailure unread = new UnreadFailure(guard.reporter());
+        UnreadFailure unread = new UnreadFailure(guard);
         return new GuardedFuture.Scheduled<>(scheduled.schedule(guard.submit(callable, unread), delay, unit), unread);
     }
 

@@ -75,6 +75,14 @@ public final class Reporter {
         if (earlier != null) {
             return earlier;
         }
+        return reportAgain(failure, where);
+    }
+
+    /**
+     * Like {@link #reportTask}, without asking whether this very throwable was reported before: for a periodic task,
+     * whose every failing run is a failure of its own even when it throws the same object each time.
+     */
+    public Report reportAgain(Throwable failure, Capture where) {
         Throwable unwrapped = Classifier.unwrap(failure);
         Kind kind = unwrapped instanceof VirtualMachineError && !(unwrapped instanceof StackOverflowError)
                 ? Kind.FATAL : Kind.PANIC;

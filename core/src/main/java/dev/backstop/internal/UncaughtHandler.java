@@ -10,7 +10,7 @@ public final class UncaughtHandler implements Thread.UncaughtExceptionHandler {
 
     private static final Object LOCK = new Object();
 
-    private final Guard guard;
+    private volatile Guard guard;
     private final Thread.UncaughtExceptionHandler previous;
     private volatile boolean active = true;
 
@@ -35,23 +35,35 @@ public final class UncaughtHandler implements Thread.UncaughtExceptionHandler {
     public void uninstall() {
         synchronized (LOCK) {
             active = false;
+            guard = null;
             if (Thread.getDefaultUncaughtExceptionHandler() == this) {
-                Thread.setDefaultUncaughtExceptionHandler(previous);
+                // Skip handlers of ours that were uninstalled out of order: none of them may stay the default.
+                Thread.setDefaultUncaughtExceptionHandler(firstActive(previous));
             }
         }
     }
 
+    private static Thread.UncaughtExceptionHandler firstActive(Thread.UncaughtExceptionHandler handler) {
+        Thread.UncaughtExceptionHandler current = handler;
+        while (current instanceof UncaughtHandler ours && !ours.active) {
+            current = ours.previous;
+        }
+        return current;
+    }
+
     @Override
     public void uncaughtException(Thread thread, Throwable failure) {
-        if (active) {
+        Guard reporting = guard;
+        if (active && reporting != null) {
             try {
-                guard.uncaught(failure);
+                reporting.uncaught(failure);
             } catch (Throwable reportFailed) {
                 // The pipeline does not throw; if it ever did, the previous handler still gets the failure.
             }
         }
-        if (previous != null) {
-            previous.uncaughtException(thread, failure);
+        Thread.UncaughtExceptionHandler next = firstActive(previous);
+        if (next != null) {
+            next.uncaughtException(thread, failure);
         }
     }
 }
