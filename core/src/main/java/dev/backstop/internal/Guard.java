@@ -32,38 +32,41 @@ public final class Guard {
         return reporter;
     }
 
-    /**
-     * For {@code execute}: nobody can observe the failure, so it is reported and ends here, instead of killing the
-     * pool's thread and reaching the uncaught-exception handler. Fatal errors are rethrown after the report.
-     */
-    Runnable execute(Runnable task) {
+    /** What a guarded runnable does with its failure; it may rethrow it (sneakily) for the executor to keep. */
+    @FunctionalInterface
+    private interface OnFailure {
+        void handle(Throwable failure);
+    }
+
+    /** Runs {@code task} with the submitter's MDC (when carried), handing any failure to {@code onFailure}. */
+    private Runnable guarded(Runnable task, OnFailure onFailure) {
         Map<String, String> mdc = captureMdc();
         return () -> {
             Map<String, String> previous = install(mdc);
             try {
                 task.run();
             } catch (Throwable failure) {
-                rethrowIfFatal(failure, reportUnlessInterrupted(failure, false));
+                onFailure.handle(failure);
             } finally {
                 restore(mdc, previous);
             }
         };
     }
 
+    /**
+     * For {@code execute}: nobody can observe the failure, so it is reported and ends here, instead of killing the
+     * pool's thread and reaching the uncaught-exception handler. Fatal errors are rethrown after the report.
+     */
+    Runnable execute(Runnable task) {
+        return guarded(task, failure -> rethrowIfFatal(failure, reportUnlessInterrupted(failure, false)));
+    }
+
     /** For futures: an unchecked failure is reported at once, then left in the future for whoever reads it. */
     Runnable submit(Runnable task) {
-        Map<String, String> mdc = captureMdc();
-        return () -> {
-            Map<String, String> previous = install(mdc);
-            try {
-                task.run();
-            } catch (Throwable failure) {
-                reportUnlessInterrupted(failure, false);
-                throw sneaky(failure);
-            } finally {
-                restore(mdc, previous);
-            }
-        };
+        return guarded(task, failure -> {
+            reportUnlessInterrupted(failure, false);
+            throw sneaky(failure);
+        });
     }
 
     /**
@@ -92,27 +95,18 @@ public final class Guard {
     }
 
     /**
-     * For periodic tasks: every failing run is reported. Then the schedule goes on, or, with
-     * {@code cancelFailedPeriodicTasks}, the failure is rethrown and the executor cancels the task as the JDK
-     * does.
+     * For periodic tasks: every failing run is reported, even when a task throws the same object each time. Then
+     * the schedule goes on, or, with {@code cancelFailedPeriodicTasks}, the failure is rethrown and the executor
+     * cancels the task as the JDK does.
      */
     Runnable periodic(Runnable task) {
-        Map<String, String> mdc = captureMdc();
-        return () -> {
-            Map<String, String> previous = install(mdc);
-            try {
-                task.run();
-            } catch (Throwable failure) {
-                // Every failing run is its own failure, even when a task throws the same object each time.
-                Report report = reportUnlessInterrupted(failure, true);
-                if (cancelFailedPeriodicTasks) {
-                    throw sneaky(failure);
-                }
-                rethrowIfFatal(failure, report);
-            } finally {
-                restore(mdc, previous);
+        return guarded(task, failure -> {
+            Report report = reportUnlessInterrupted(failure, true);
+            if (cancelFailedPeriodicTasks) {
+                throw sneaky(failure);
             }
-        };
+            rethrowIfFatal(failure, report);
+        });
     }
 
     /** For threads: a failure is reported as {@code source=thread} and ends with the thread, quietly. */
