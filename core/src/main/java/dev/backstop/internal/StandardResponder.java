@@ -39,12 +39,15 @@ public final class StandardResponder implements ErrorResponder {
         write(response, TEXT_PLAIN, plainBody(errorId));
     }
 
+    /**
+     * Writes the body into the response buffer without a Content-Length and without flushing: the container
+     * finishes the response (and sets the length of so small a body itself) only after the filter returns, so the
+     * meters already count the 500 when the client receives it.
+     */
     private static void write(HttpServletResponse response, String contentType, String body) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
         response.setHeader("Cache-Control", "no-store");
         response.setContentType(contentType);
-        response.setContentLength(bytes.length);
         OutputStream out;
         try {
             out = response.getOutputStream();
@@ -52,11 +55,9 @@ public final class StandardResponder implements ErrorResponder {
             // The handler took the writer and this container kept that through reset(); the body is ASCII-safe
             // JSON or UTF-8 text, so the writer is as good.
             response.getWriter().write(body);
-            response.getWriter().flush();
             return;
         }
-        out.write(bytes);
-        out.flush();
+        out.write(body.getBytes(StandardCharsets.UTF_8));
     }
 
     private String json(Failure failure) {
