@@ -55,6 +55,11 @@ public final class TaskGroup {
     // Guarded by lock.
     private final Set<TaskRun<?>> live = new HashSet<>();
     private int pending;
+    // Threads waiting on `changed`, by what they wait for: a finishing task wakes only those it can help, so that
+    // a group of 500 tasks does not wake its waiter 500 times.
+    private int slotWaiters;
+    private int doneWaiters;
+    private int runWaiters;
     private int started;
     private int sequence;
     private int cancelledTasks;
@@ -167,7 +172,12 @@ public final class TaskGroup {
                 if (tryOnly) {
                     return null;
                 }
-                changed.await();
+                slotWaiters++;
+                try {
+                    changed.await();
+                } finally {
+                    slotWaiters--;
+                }
             }
             if (closed) {
                 throw new IllegalStateException("ChildTasks group '" + name + "' was closed while a task waited "
@@ -291,7 +301,9 @@ public final class TaskGroup {
             if (pending == 0) {
                 actions = Actions.merge(actions, releaseWaitersLocked());
             }
-            changed.signalAll();
+            if ((pending == 0 && doneWaiters > 0) || slotWaiters > 0 || runWaiters > 0) {
+                changed.signalAll();
+            }
         } finally {
             lock.unlock();
         }
@@ -324,6 +336,7 @@ public final class TaskGroup {
         boolean interrupted = false;
         lock.lock();
         try {
+            doneWaiters++;
             try {
                 while (pending > 0 && !timedOut) {
                     if (deadline == 0) {
@@ -344,6 +357,8 @@ public final class TaskGroup {
                 result = failures > 0 ? reportLocked() : exceptions.create("the thread waiting for group '" + name
                         + "' was interrupted; the group was cancelled",
                         new InterruptedException("interrupted while waiting for group '" + name + "'"), null);
+            } finally {
+                doneWaiters--;
             }
         } finally {
             lock.unlock();
@@ -507,6 +522,7 @@ public final class TaskGroup {
         }
         timedOut = true;
         outcomeStale = true;
+        changed.signalAll();
         Actions actions = cancelLocked(Reason.TIMEOUT);
         // Done for its waiters, even while interrupted tasks are still stopping.
         return Actions.merge(actions, releaseWaitersLocked());
@@ -557,8 +573,13 @@ public final class TaskGroup {
     void awaitDone(TaskRun<?> run) throws InterruptedException {
         lock.lockInterruptibly();
         try {
-            while (!run.readable()) {
-                changed.await();
+            runWaiters++;
+            try {
+                while (!run.readable()) {
+                    changed.await();
+                }
+            } finally {
+                runWaiters--;
             }
         } finally {
             lock.unlock();
@@ -569,13 +590,18 @@ public final class TaskGroup {
         long remaining = nanos;
         lock.lockInterruptibly();
         try {
-            while (!run.readable()) {
-                if (remaining <= 0) {
-                    return false;
+            runWaiters++;
+            try {
+                while (!run.readable()) {
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    remaining = changed.awaitNanos(remaining);
                 }
-                remaining = changed.awaitNanos(remaining);
+                return true;
+            } finally {
+                runWaiters--;
             }
-            return true;
         } finally {
             lock.unlock();
         }
@@ -623,8 +649,13 @@ public final class TaskGroup {
         int cancelledByClose;
         lock.lock();
         try {
-            while (pending > 0) {
-                changed.awaitUninterruptibly();
+            doneWaiters++;
+            try {
+                while (pending > 0) {
+                    changed.awaitUninterruptibly();
+                }
+            } finally {
+                doneWaiters--;
             }
             if (!first) {
                 return;
