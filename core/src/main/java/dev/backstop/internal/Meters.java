@@ -3,6 +3,7 @@ package dev.backstop.internal;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -46,6 +47,12 @@ public final class Meters {
     private final MeterRegistry registry;
     private final int maxExceptionTags;
     private final Set<String> exceptionTags = ConcurrentHashMap.newKeySet();
+    // Counters are looked up once and kept: a failure costs a map lookup and an increment, not a builder, tags
+    // and an id per event.
+    private final Map<Source, Map<String, Counter>> panicCounters = new EnumMap<>(Source.class);
+    private final Map<Source, Map<String, Counter>> clientAbortCounters = new EnumMap<>(Source.class);
+    private final AtomicReferenceArray<Counter> responseCounters =
+            new AtomicReferenceArray<>(3 * Kind.values().length);
     private final AtomicReferenceArray<Counter> taskCounters =
             new AtomicReferenceArray<>(TaskKind.values().length * TaskOutcome.values().length);
     private volatile AtomicInteger[] active;
@@ -63,38 +70,68 @@ public final class Meters {
     Meters(MeterRegistry registry, int maxExceptionTags) {
         this.registry = registry;
         this.maxExceptionTags = maxExceptionTags;
+        for (Source source : Source.values()) {
+            panicCounters.put(source, new ConcurrentHashMap<>());
+            clientAbortCounters.put(source, new ConcurrentHashMap<>());
+        }
     }
 
     void panic(Source source, Throwable t) {
-        Counter.builder(PANICS)
-                .description("Panic equivalents: unchecked throwables that escaped a handler or a guarded task, "
-                        + "each counted once.")
-                .baseUnit("panics")
-                .tag("source", source.tag())
-                .tag("exception", exceptionTag(t))
-                .register(registry)
-                .increment();
+        String exception = exceptionTag(t);
+        Map<String, Counter> bySource = panicCounters.get(source);
+        Counter counter = bySource.get(exception);
+        if (counter == null) {
+            counter = bySource.computeIfAbsent(exception, tag -> Counter.builder(PANICS)
+                    .description("Panic equivalents: unchecked throwables that escaped a handler or a guarded task, "
+                            + "each counted once.")
+                    .baseUnit("panics")
+                    .tag("source", source.tag())
+                    .tag("exception", tag)
+                    .register(registry));
+        }
+        counter.increment();
     }
 
     void clientAbort(Source source, Throwable t) {
-        Counter.builder(CLIENT_ABORTS)
-                .description("Requests that failed because the client went away (broken pipe, reset, EOF); "
-                        + "not panics.")
-                .baseUnit("aborts")
-                .tag("source", source.tag())
-                .tag("exception", exceptionTag(t))
-                .register(registry)
-                .increment();
+        String exception = exceptionTag(t);
+        Map<String, Counter> bySource = clientAbortCounters.get(source);
+        Counter counter = bySource.get(exception);
+        if (counter == null) {
+            counter = bySource.computeIfAbsent(exception, tag -> Counter.builder(CLIENT_ABORTS)
+                    .description("Requests that failed because the client went away (broken pipe, reset, EOF); "
+                            + "not panics.")
+                    .baseUnit("aborts")
+                    .tag("source", source.tag())
+                    .tag("exception", tag)
+                    .register(registry));
+        }
+        counter.increment();
     }
 
     void response(String outcome, Kind reason) {
-        Counter.builder(RESPONSES)
-                .description("Responses that Backstop took over after a failure, by what the client got and why.")
-                .baseUnit("responses")
-                .tag("outcome", outcome)
-                .tag("reason", reasonTag(reason))
-                .register(registry)
-                .increment();
+        int index = outcomeIndex(outcome) * Kind.values().length + reason.ordinal();
+        Counter counter = responseCounters.get(index);
+        if (counter == null) {
+            counter = Counter.builder(RESPONSES)
+                    .description("Responses that Backstop took over after a failure, by what the client got and why.")
+                    .baseUnit("responses")
+                    .tag("outcome", outcome)
+                    .tag("reason", reasonTag(reason))
+                    .register(registry);
+            responseCounters.set(index, counter);
+        }
+        counter.increment();
+    }
+
+    private static int outcomeIndex(String outcome) {
+        switch (outcome) {
+            case OUTCOME_ERROR:
+                return 0;
+            case OUTCOME_ABORTED:
+                return 1;
+            default:
+                return 2;
+        }
     }
 
     void internalFailure(String stage) {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Loopback load test: A/B pairs driven by wrk in alternating, bounded runs. See BENCHMARKS.md.
+#   benchmarks/load.sh --quick   about two minutes: 2 rounds of 5 s per side and pair
+#   benchmarks/load.sh           the full run: 5 rounds of 20 s per side and pair
+# Environment: PORT (default 18180), CONNECTIONS (32), THREADS (2), JAVA (java).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=5; DURATION=20; WARMUP=10
+if [ "${1:-}" = "--quick" ]; then ROUNDS=2; DURATION=5; WARMUP=3; fi
+PORT="${PORT:-18180}"; CONNECTIONS="${CONNECTIONS:-32}"; THREADS="${THREADS:-2}"; JAVA="${JAVA:-java}"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "== wrk not found: installing Debian's wrk package"
+  SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "== building benchmarks/target/benchmarks.jar"
+mvn -q -pl benchmarks -am package -DskipTests
+
+"$JAVA" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$PORT" >/dev/null 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$PORT/with/hello" && break
+  sleep 0.2 # polling for the server to listen
+done
+echo "== $("$JAVA" -version 2>&1 | head -n 1); wrk -t$THREADS -c$CONNECTIONS; $ROUNDS rounds of ${DURATION}s per side, A and B alternating"
+
+RESULTS=$(mktemp)
+run() { # label url
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION"s --latency "$2" | awk -v label="$1" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    END { printf "%s %s %s %s\n", label, rps, p50, p99 }' >> "$RESULTS"
+}
+
+PAIRS=(
+  "hello|/with/hello|/without/hello|RecoveryFilter vs no filter|0.97"
+  "throw|/with/throw|/without/throw|RecoveryFilter vs Jetty's error handling|0.95"
+  "fanout|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.95"
+)
+for pair in "${PAIRS[@]}"; do
+  IFS='|' read -r name a b _ _ <<<"$pair"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$PORT$a" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$PORT$b" >/dev/null
+  for _ in $(seq 1 "$ROUNDS"); do
+    run "$name-A" "http://127.0.0.1:$PORT$a"
+    run "$name-B" "http://127.0.0.1:$PORT$b"
+  done
+done
+
+python3 - "$RESULTS" "${PAIRS[@]}" <<'PY'
+import sys, statistics
+rows = [line.split() for line in open(sys.argv[1])]
+def agg(label):
+    runs = [r for r in rows if r[0] == label]
+    return (statistics.mean(float(r[1]) for r in runs), statistics.median(float(r[2]) for r in runs),
+            statistics.median(float(r[3]) for r in runs))
+print()
+print("| pair | A | B | A req/s | B req/s | A/B | target | met | A p50 / p99 ms | B p50 / p99 ms |")
+print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+for pair in sys.argv[2:]:
+    name, a, b, what, target = pair.split("|")
+    ar, a50, a99 = agg(name + "-A")
+    br, b50, b99 = agg(name + "-B")
+    ratio = ar / br
+    print(f"| {what} | `{a}` | `{b}` | {ar:,.0f} | {br:,.0f} | {ratio:.3f} | >= {target} | "
+          f"{'yes' if ratio >= float(target) else 'no'} | {a50:.2f} / {a99:.2f} | {b50:.2f} / {b99:.2f} |")
+PY

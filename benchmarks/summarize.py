@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Turns JMH's JSON (run with -prof gc) into BENCHMARKS.md's tables of targets, ratios and absolute figures.
+
+Usage: benchmarks/summarize.py benchmarks/results/jmh-jdk17.json
+"""
+import json
+import sys
+
+
+def load(path):
+    scores, alloc = {}, {}
+    for r in json.load(open(path)):
+        name = r["benchmark"].rsplit(".", 2)
+        key = (name[1], name[2], r["params"].get("threads") if r.get("params") else None,
+               int(r["params"]["n"]) if r.get("params") else None)
+        scores[key] = r["primaryMetric"]["score"]
+        norm = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm")
+        if norm:
+            alloc[key] = norm["score"]
+    return scores, alloc
+
+
+def yes(ok):
+    return "**yes**" if ok else "**no**"
+
+
+def main(path):
+    scores, alloc = load(path)
+    f = lambda m: ("FilterBenchmark", m, None, None)
+    bare, hand, rec = scores[f("happyBare")], scores[f("happyHandWritten")], scores[f("happyRecoveryFilter")]
+    rec_alloc = alloc.get(f("happyRecoveryFilter"), float("nan"))
+    print("| Happy path | (a) bare | (b) hand-written | (c) RecoveryFilter | (c) - (b) | target | met | (c) bytes/request | target | met |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | --- | --- |")
+    print(f"| ns/op | {bare:.2f} | {hand:.2f} | {rec:.2f} | {rec - hand:.2f} ns | <= 10 ns | {yes(rec - hand <= 10)} "
+          f"| {rec_alloc:.3f} | 0 | {yes(rec_alloc < 0.5)} |")
+    print()
+    fh, fr = scores[f("failureHandWritten")], scores[f("failureRecoveryFilter")]
+    print("| Failure path | (b) hand-written | (c) RecoveryFilter | (c) / (b) | target | met | (b) bytes | (c) bytes |")
+    print("| --- | ---: | ---: | ---: | --- | --- | ---: | ---: |")
+    print(f"| ns/op | {fh:,.0f} | {fr:,.0f} | {fr / fh:.2f} | <= 2 | {yes(fr / fh <= 2)} "
+          f"| {alloc.get(f('failureHandWritten'), 0):,.0f} | {alloc.get(f('failureRecoveryFilter'), 0):,.0f} |")
+    print()
+    print("| Fan-out | N | ChildTasks µs | invokeAll µs | allOf µs | ChildTasks / invokeAll | <= 1.2 | ChildTasks B/task | allOf B/task | ratio | <= 2 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |")
+    for threads in ("platform", "virtual"):
+        for n in (1, 8, 64, 512):
+            k = lambda m: ("FanOutBenchmark", m, threads, n)
+            if k("childTasks") not in scores:
+                print(f"| {threads} | {n} | n/a | n/a | n/a | | | | | | |")
+                continue
+            ct, ia, ao = scores[k("childTasks")], scores[k("invokeAll")], scores[k("completableFutureAllOf")]
+            cta, aoa = alloc[k("childTasks")] / n, alloc[k("completableFutureAllOf")] / n
+            print(f"| {threads} | {n} | {ct:,.1f} | {ia:,.1f} | {ao:,.1f} | {ct / ia:.2f} | {yes(ct / ia <= 1.2)} "
+                  f"| {cta:,.0f} | {aoa:,.0f} | {cta / aoa:.2f} | {yes(cta / aoa <= 2)} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
