@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns JMH's JSON (run with -prof gc) into BENCHMARKS.md's tables of targets, ratios and absolute figures.
 
-Usage: benchmarks/summarize.py benchmarks/results/jmh-jdk17.json
+Usage: benchmarks/summarize.py benchmarks/results/jmh-jdk17.json [later.json ...]  (later files override)
 """
 import json
 import sys
@@ -24,8 +24,12 @@ def yes(ok):
     return "**yes**" if ok else "**no**"
 
 
-def main(path):
-    scores, alloc = load(path)
+def main(paths):
+    scores, alloc = {}, {}
+    for path in paths:
+        more_scores, more_alloc = load(path)
+        scores.update(more_scores)
+        alloc.update(more_alloc)
     f = lambda m: ("FilterBenchmark", m, None, None)
     bare, hand, rec = scores[f("happyBare")], scores[f("happyHandWritten")], scores[f("happyRecoveryFilter")]
     rec_alloc = alloc.get(f("happyRecoveryFilter"), float("nan"))
@@ -55,4 +59,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1:])

@@ -147,10 +147,21 @@ public final class Reporter {
     }
 
     private void logPanic(Kind kind, String errorId, Throwable failure, Capture where) {
+        if (!errorEnabled()) {
+            return; // nothing would be written: skip the formatting (the counters still record the panic)
+        }
         String line = (kind == Kind.FATAL ? "fatal error " : "panic ") + "errorId=" + errorId + " " + context(where)
                 + " exception=" + failure.getClass().getName()
                 + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"";
         logError(line, failure, errorId);
+    }
+
+    private boolean errorEnabled() {
+        try {
+            return LOG.isErrorEnabled();
+        } catch (Throwable backendFailed) {
+            return true; // let logError() meet the failure and count it
+        }
     }
 
     static String context(Capture where) {
