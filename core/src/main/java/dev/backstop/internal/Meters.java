@@ -77,35 +77,29 @@ public final class Meters {
     }
 
     void panic(Source source, Throwable t) {
-        String exception = exceptionTag(t);
-        Map<String, Counter> bySource = panicCounters.get(source);
-        Counter counter = bySource.get(exception);
-        if (counter == null) {
-            counter = bySource.computeIfAbsent(exception, tag -> Counter.builder(PANICS)
-                    .description("Panic equivalents: unchecked throwables that escaped a handler or a guarded task, "
-                            + "each counted once.")
-                    .baseUnit("panics")
-                    .tag("source", source.tag())
-                    .tag("exception", tag)
-                    .register(registry));
-        }
-        counter.increment();
+        bySourceAndException(panicCounters, PANICS, "panics", "Panic equivalents: unchecked throwables that "
+                + "escaped a handler or a guarded task, each counted once.", source, exceptionTag(t)).increment();
     }
 
     void clientAbort(Source source, Throwable t) {
-        String exception = exceptionTag(t);
-        Map<String, Counter> bySource = clientAbortCounters.get(source);
+        bySourceAndException(clientAbortCounters, CLIENT_ABORTS, "aborts", "Requests that failed because the "
+                + "client went away (broken pipe, reset, EOF); not panics.", source, exceptionTag(t)).increment();
+    }
+
+    /** The counter {@code name{source, exception}}, registered on first use and kept. */
+    private Counter bySourceAndException(Map<Source, Map<String, Counter>> cache, String name, String baseUnit,
+            String description, Source source, String exception) {
+        Map<String, Counter> bySource = cache.get(source);
         Counter counter = bySource.get(exception);
         if (counter == null) {
-            counter = bySource.computeIfAbsent(exception, tag -> Counter.builder(CLIENT_ABORTS)
-                    .description("Requests that failed because the client went away (broken pipe, reset, EOF); "
-                            + "not panics.")
-                    .baseUnit("aborts")
+            counter = bySource.computeIfAbsent(exception, tag -> Counter.builder(name)
+                    .description(description)
+                    .baseUnit(baseUnit)
                     .tag("source", source.tag())
                     .tag("exception", tag)
                     .register(registry));
         }
-        counter.increment();
+        return counter;
     }
 
     void response(String outcome, Kind reason) {
