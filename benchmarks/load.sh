@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Loopback load test: A/B pairs driven by wrk in alternating, bounded runs. See BENCHMARKS.md.
-#   benchmarks/load.sh --quick   about two minutes: 2 rounds of 5 s per side and pair
+#   benchmarks/load.sh --quick   about three minutes: 2 rounds of 5 s per side and pair
 #   benchmarks/load.sh           the full run: 5 rounds of 20 s per side and pair
-# Environment: PORT (default 18180), CONNECTIONS (32), THREADS (2), JAVA (java).
+# Environment: PORT (default 18180; the logging server uses PORT+1), CONNECTIONS (32), THREADS (2), JAVA (java),
+#   LOG_FILE (where the logging server writes, default /dev/null: formatting and write calls, no disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +20,24 @@ fi
 echo "== building benchmarks/target/benchmarks.jar"
 mvn -q -pl benchmarks -am package -DskipTests
 
-"$JAVA" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$PORT" >/dev/null 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-  curl -s -o /dev/null "http://127.0.0.1:$PORT/with/hello" && break
-  sleep 0.2 # polling for the server to listen
-done
+# Two servers: one logging to the no-op backend (the Backstop-versus-baseline pairs), one logging through logback to
+# LOG_FILE (the log-storm pair: Jetty writes a stack per failure, Backstop folds identical ones).
+LOG_PORT=$((PORT + 1)); LOG_FILE="${LOG_FILE:-/dev/null}"
+SERVERS=()
+trap 'kill "${SERVERS[@]}" 2>/dev/null || true' EXIT
+start_server() { # port, then JVM options
+  local port=$1; shift
+  "$JAVA" "$@" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$port" >/dev/null 2>&1 &
+  SERVERS+=($!)
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/with/hello" && return 0
+    sleep 0.2 # polling for the server to listen
+  done
+  echo "the load server on port $port did not start" >&2; exit 1
+}
+start_server "$PORT" -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider
+start_server "$LOG_PORT" -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider \
+  -Dlogback.configurationFile=load-logback.xml -DLOG_FILE="$LOG_FILE"
 echo "== $("$JAVA" -version 2>&1 | head -n 1); wrk -t$THREADS -c$CONNECTIONS; $ROUNDS rounds of ${DURATION}s per side, A and B alternating"
 
 RESULTS=$(mktemp)
@@ -39,17 +51,18 @@ run() { # label url
 }
 
 PAIRS=(
-  "hello|/with/hello|/without/hello|RecoveryFilter vs no filter|0.97"
-  "throw|/with/throw|/without/throw|RecoveryFilter vs Jetty's error handling|0.95"
-  "fanout|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.95"
+  "hello|$PORT|/with/hello|/without/hello|RecoveryFilter vs no filter|0.97"
+  "throw|$PORT|/with/throw|/without/throw|RecoveryFilter vs Jetty's error handling|0.95"
+  "fanout|$PORT|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.95"
+  "storm|$LOG_PORT|/with/throw|/without/throw|Log storm: RecoveryFilter (folding) vs Jetty, both logging to a file|2.0"
 )
 for pair in "${PAIRS[@]}"; do
-  IFS='|' read -r name a b _ _ <<<"$pair"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$PORT$a" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$PORT$b" >/dev/null
+  IFS='|' read -r name port a b _ _ <<<"$pair"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$port$a" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP"s "http://127.0.0.1:$port$b" >/dev/null
   for _ in $(seq 1 "$ROUNDS"); do
-    run "$name-A" "http://127.0.0.1:$PORT$a"
-    run "$name-B" "http://127.0.0.1:$PORT$b"
+    run "$name-A" "http://127.0.0.1:$port$a"
+    run "$name-B" "http://127.0.0.1:$port$b"
   done
 done
 
@@ -64,7 +77,7 @@ print()
 print("| pair | A | B | A req/s | B req/s | A/B | target | met | A p50 / p99 ms | B p50 / p99 ms |")
 print("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
 for pair in sys.argv[2:]:
-    name, a, b, what, target = pair.split("|")
+    name, _, a, b, what, target = pair.split("|")
     ar, a50, a99 = agg(name + "-A")
     br, b50, b99 = agg(name + "-B")
     ratio = ar / br

@@ -7,6 +7,7 @@ import dev.backstop.internal.Reporter;
 import dev.backstop.internal.UncaughtHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -58,7 +59,7 @@ public final class Backstop {
     private UncaughtHandler installed;
 
     private Backstop(Builder builder) {
-        this.reporter = new Reporter(builder.meterRegistry);
+        this.reporter = new Reporter(builder.meterRegistry, builder.logStormInterval);
         this.guard = new Guard(reporter, builder.propagateMdc, builder.cancelFailedPeriodicTasks);
     }
 
@@ -141,6 +142,7 @@ public final class Backstop {
 
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
         private boolean propagateMdc = DEFAULT_PROPAGATE_MDC;
+        private Duration logStormInterval = Reporter.DEFAULT_LOG_STORM_INTERVAL;
         private boolean cancelFailedPeriodicTasks = DEFAULT_CANCEL_FAILED_PERIODIC_TASKS;
 
         private Builder() {
@@ -149,6 +151,16 @@ public final class Backstop {
         /** The registry for Backstop's meters. Default {@code Metrics.globalRegistry}. */
         public Builder meterRegistry(MeterRegistry meterRegistry) {
             this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry cannot be null");
+            return this;
+        }
+
+        /**
+         * Identical panics (same source, exception class and top three stack frames) are logged with their stack at
+         * most once per {@code interval}; the others are counted as always and folded into one WARN summary line per
+         * interval ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s.
+         */
+        public Builder logStormInterval(Duration interval) {
+            this.logStormInterval = Reporter.checkInterval(interval);
             return this;
         }
 

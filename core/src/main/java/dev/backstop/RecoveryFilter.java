@@ -95,6 +95,15 @@ public class RecoveryFilter implements Filter {
     public static final String BACKGROUND_GRACE_PERIOD_PARAM = "background-grace-period";
 
     /**
+     * Init-param: identical panics (same source, exception class and top stack frames) are logged with their stack
+     * at most once per this interval; the rest are counted, folded into one summary line per interval, and counted
+     * in {@code backstop.folded.lines}. {@code 0} logs every panic in full.
+     */
+    public static final String LOG_STORM_INTERVAL_PARAM = "log-storm-interval";
+    /** Default of {@value #LOG_STORM_INTERVAL_PARAM}. */
+    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Reporter.DEFAULT_LOG_STORM_INTERVAL;
+
+    /**
      * Init-param: {@code true} to install, at {@code init()}, a JVM-wide default uncaught-exception handler that
      * reports ({@code source=thread}) and delegates to the previous one, restored at {@code destroy()}.
      */
@@ -123,6 +132,7 @@ public class RecoveryFilter implements Filter {
     private final Executor childTaskExecutor;
     private final Integer maxChildTasks;
     private final Duration backgroundGracePeriod;
+    private final Duration logStormInterval;
 
     private volatile Recovery recovery;
     private UncaughtHandler installedHandler;
@@ -142,6 +152,7 @@ public class RecoveryFilter implements Filter {
         this.childTaskExecutor = builder.childTaskExecutor;
         this.maxChildTasks = builder.maxChildTasks;
         this.backgroundGracePeriod = builder.backgroundGracePeriod;
+        this.logStormInterval = builder.logStormInterval;
     }
 
     /** @return a builder for programmatic registration */
@@ -170,12 +181,14 @@ public class RecoveryFilter implements Filter {
                 : graceParam(config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM));
         boolean installHandler = uncaughtExceptionHandler != null ? uncaughtExceptionHandler
                 : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER_PARAM, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
+        Duration stormInterval = logStormInterval != null ? logStormInterval
+                : stormParam(config.getInitParameter(LOG_STORM_INTERVAL_PARAM));
         Recovery previous = recovery;
-        Reporter reporter = reporterFor(registry);
+        Reporter reporter = reporterFor(registry, stormInterval);
         this.recovery = newRecovery(reporter, expose, responder, type, context, executor, cap, grace);
         context.setAttribute(Recovery.ATTRIBUTE, recovery);
         if (previous != null) {
-            previous.tasks().shutdown();
+            stop(previous);
         }
         uninstallHandler();
         if (installHandler) {
@@ -187,8 +200,8 @@ public class RecoveryFilter implements Filter {
         }
     }
 
-    private Reporter reporterFor(MeterRegistry registry) {
-        return backstop != null ? backstop.reporter() : new Reporter(registry);
+    private Reporter reporterFor(MeterRegistry registry, Duration stormInterval) {
+        return backstop != null ? backstop.reporter() : new Reporter(registry, stormInterval);
     }
 
     private synchronized void uninstallHandler() {
@@ -271,7 +284,15 @@ public class RecoveryFilter implements Filter {
         uninstallHandler();
         Recovery current = recovery;
         if (current != null) {
-            current.tasks().shutdown();
+            stop(current);
+        }
+    }
+
+    /** Background tasks first (their failures are reported), then the summaries of folded panics still pending. */
+    private void stop(Recovery old) {
+        old.tasks().shutdown();
+        if (backstop == null) {
+            old.reporter().flushFolded(); // a shared Backstop's pipeline outlives this filter
         }
     }
 
@@ -302,7 +323,8 @@ public class RecoveryFilter implements Filter {
             } catch (RuntimeException e) {
                 // No context to ask; assume a container without a quiet abort.
             }
-            current = newRecovery(reporterFor(meterRegistry != null ? meterRegistry : Metrics.globalRegistry),
+            current = newRecovery(reporterFor(meterRegistry != null ? meterRegistry : Metrics.globalRegistry,
+                    logStormInterval != null ? logStormInterval : DEFAULT_LOG_STORM_INTERVAL),
                     exposeStackTraces != null ? exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES, errorResponder,
                     problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context, childTaskExecutor,
                     maxChildTasks != null ? maxChildTasks : DEFAULT_MAX_CHILD_TASKS,
@@ -378,9 +400,24 @@ public class RecoveryFilter implements Filter {
         }
     }
 
-    /** Accepts {@code 500ms}, {@code 10s}, {@code 2m} and ISO-8601 ({@code PT10S}). */
+    private static Duration stormParam(String value) throws ServletException {
+        if (value == null) {
+            return DEFAULT_LOG_STORM_INTERVAL;
+        }
+        try {
+            return Reporter.checkInterval(parseDuration(value.trim()));
+        } catch (IllegalArgumentException | DateTimeParseException e) {
+            throw new ServletException("Init-param '" + LOG_STORM_INTERVAL_PARAM + "' must be a duration such "
+                    + "as 0, 500ms, 10s, 1m or PT10S, not negative, but was '" + value + "'", e);
+        }
+    }
+
+    /** Accepts {@code 0}, {@code 500ms}, {@code 10s}, {@code 2m} and ISO-8601 ({@code PT10S}). */
     static Duration parseDuration(String text) {
         String lower = text.toLowerCase(Locale.ROOT);
+        if (lower.equals("0")) {
+            return Duration.ZERO;
+        }
         if (lower.startsWith("p")) {
             return Duration.parse(text);
         }
@@ -479,6 +516,7 @@ public class RecoveryFilter implements Filter {
         private Executor childTaskExecutor;
         private Integer maxChildTasks;
         private Duration backgroundGracePeriod;
+        private Duration logStormInterval;
 
         private Builder() {
         }
@@ -540,6 +578,18 @@ public class RecoveryFilter implements Filter {
         }
 
         /**
+         * Identical panics (same source, exception class and top three stack frames) are logged with their stack at
+         * most once per {@code interval}; the others are counted as always, and folded into one WARN summary line
+         * per interval with their count and a sample of their error ids ({@code backstop.folded.lines} counts
+         * them). {@link Duration#ZERO} logs every panic in full. Default 10s. With {@link #backstop(Backstop)}, set
+         * it on the Backstop instead.
+         */
+        public Builder logStormInterval(Duration interval) {
+            this.logStormInterval = Reporter.checkInterval(interval);
+            return this;
+        }
+
+        /**
          * Reports through {@code backstop}'s pipeline: its meter registry, and the same bounded {@code exception}
          * tags as its guarded executors and threads. Replaces {@link #meterRegistry(MeterRegistry)}.
          */
@@ -565,6 +615,10 @@ public class RecoveryFilter implements Filter {
             if (backstop != null && meterRegistry != null) {
                 throw new IllegalStateException("set either meterRegistry or backstop, not both: a Backstop reports "
                         + "to its own registry");
+            }
+            if (backstop != null && logStormInterval != null) {
+                throw new IllegalStateException("set logStormInterval on the Backstop, not on a filter that shares "
+                        + "its pipeline");
             }
             return new RecoveryFilter(this);
         }

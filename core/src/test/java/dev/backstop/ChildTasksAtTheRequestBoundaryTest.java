@@ -257,7 +257,8 @@ class ChildTasksAtTheRequestBoundaryTest {
             single.shutdownNow();
         }
         assertThat(inTask.get()).containsEntry("requestId", "req-42");
-        assertThat(taskThreadName.get()).isEqualTo("orders/load (backstop)");
+        // A platform pool thread keeps its own name: renaming one is a system call per task (see BENCHMARKS.md).
+        assertThat(taskThreadName.get()).startsWith("pool-").doesNotContain("backstop");
         assertThat(afterTask.get() == null || afterTask.get().isEmpty()).as("MDC after: %s", afterTask.get()).isTrue();
         assertThat(afterThreadName.get()).startsWith("pool-").doesNotContain("backstop");
     }

@@ -33,7 +33,9 @@ class ConcurrentPanicsTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         ExecutorService clientThreads = Executors.newFixedThreadPool(8);
         try (CapturedLogs logs = CapturedLogs.of("dev.backstop");
-                TestServer server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+                // Every panic logged in full (no log-storm folding), so that every response's id is in the log.
+                TestServer server = new TestServer(RecoveryFilter.builder().meterRegistry(registry)
+                        .logStormInterval(Duration.ZERO).build())
                         .route("/work", (request, response) -> {
                             if (Integer.parseInt(request.getParameter("n")) % 2 == 1) {
                                 throw new IllegalStateException("request " + request.getParameter("n"));

@@ -337,6 +337,8 @@ class RegistrationAndConfigurationTest {
         "max-child-tasks | lots | Init-param 'max-child-tasks' must be a whole number of at least 1, but was 'lots'",
         "background-grace-period | soon | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was 'soon'",
         "background-grace-period | -5s | Init-param 'background-grace-period' must be a duration such as 500ms, 10s, 1m or PT10S, not negative, but was '-5s'",
+        "log-storm-interval | soon | Init-param 'log-storm-interval' must be a duration such as 0, 500ms, 10s, 1m or PT10S, not negative, but was 'soon'",
+        "log-storm-interval | -1s | Init-param 'log-storm-interval' must be a duration such as 0, 500ms, 10s, 1m or PT10S, not negative, but was '-1s'",
         "uncaught-exception-handler | maybe | Init-param 'uncaught-exception-handler' must be true or false, but was 'maybe'",
         "child-task-executor-attribute | app.nothing | Init-param 'child-task-executor-attribute' is 'app.nothing', but that ServletContext attribute is not set",
     })

@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dslf4j.provider=org.slf4j.nop.NOPServiceProvider")
 public class FanOutBenchmark {
 
     private static final ChildTasks.Task NO_OP_TASK = () -> { };

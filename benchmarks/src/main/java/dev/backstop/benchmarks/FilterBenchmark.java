@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(value = 1, jvmArgsAppend = "-Dslf4j.provider=org.slf4j.nop.NOPServiceProvider")
 public class FilterBenchmark {
 
     private static final FilterChain NOTHING = (request, response) -> { };

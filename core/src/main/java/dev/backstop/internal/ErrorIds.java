@@ -1,21 +1,31 @@
 package dev.backstop.internal;
 
-import java.util.concurrent.ThreadLocalRandom;
+import java.security.SecureRandom;
 
 /**
- * Error ids: 16 lower-case hex digits (64 random bits), short enough to read over the phone, unique enough that
- * two failures in one log never share one. Not secret and not guessable-proof; they only correlate.
+ * Error ids: 16 lower-case hex digits (64 bits from a {@link SecureRandom}), short enough to read over the phone,
+ * unique enough that two failures in one log never share one, and not guessable from the ids a client has seen:
+ * an error id is shown to clients, so it must not reveal how many failures happened or predict the next one.
  */
 public final class ErrorIds {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    // A few generators, picked by thread, so that a failure storm on many threads does not queue on one lock.
+    private static final SecureRandom[] RANDOMS = new SecureRandom[8];
+
+    static {
+        for (int i = 0; i < RANDOMS.length; i++) {
+            RANDOMS[i] = new SecureRandom();
+        }
+    }
 
     private ErrorIds() {
     }
 
     /** @return a new error id */
     public static String next() {
-        long bits = ThreadLocalRandom.current().nextLong();
+        long bits = RANDOMS[(int) (Thread.currentThread().getId() & (RANDOMS.length - 1))].nextLong();
         char[] out = new char[16];
         for (int i = 15; i >= 0; i--) {
             out[i] = HEX[(int) (bits & 0xf)];

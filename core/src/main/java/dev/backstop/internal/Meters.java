@@ -28,6 +28,7 @@ public final class Meters {
     public static final String TASKS = "backstop.tasks";
     public static final String TASKS_ACTIVE = "backstop.tasks.active";
     public static final String LEAKED_GROUPS = "backstop.leaked.groups";
+    public static final String FOLDED_LINES = "backstop.folded.lines";
 
     /** Most distinct {@code exception} tag values one pipeline creates before it answers {@code other}. */
     public static final int MAX_EXCEPTION_TAGS = 100;
@@ -55,6 +56,7 @@ public final class Meters {
             new AtomicReferenceArray<>(3 * Kind.values().length);
     private final AtomicReferenceArray<Counter> taskCounters =
             new AtomicReferenceArray<>(TaskKind.values().length * TaskOutcome.values().length);
+    private final AtomicReferenceArray<Counter> foldedCounters = new AtomicReferenceArray<>(Source.values().length);
     private volatile AtomicInteger[] active;
 
     /**
@@ -100,6 +102,20 @@ public final class Meters {
                     .register(registry));
         }
         return counter;
+    }
+
+    void foldedLine(Source source) {
+        Counter counter = foldedCounters.get(source.ordinal());
+        if (counter == null) {
+            counter = Counter.builder(FOLDED_LINES)
+                    .description("Panic log lines the log-storm limiter folded into a summary instead of writing them "
+                            + "one by one; the panics themselves are all counted in backstop.panics.")
+                    .baseUnit("lines")
+                    .tag("source", source.tag())
+                    .register(registry);
+            foldedCounters.set(source.ordinal(), counter);
+        }
+        counter.increment();
     }
 
     void response(String outcome, Kind reason) {

@@ -87,6 +87,10 @@ public final class Recovery {
         }
     }
 
+    public Reporter reporter() {
+        return reporter;
+    }
+
     public TaskRuntime tasks() {
         return tasks;
     }

@@ -1,6 +1,7 @@
 package dev.backstop.internal;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -25,10 +26,38 @@ public final class Reporter {
 
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER_NAME);
 
+    /** Default log-storm interval: identical panics are logged with their stack at most once per interval. */
+    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Duration.ofSeconds(10);
+
     private final Meters meters;
+    private final LogStorms storms;
 
     public Reporter(MeterRegistry registry) {
+        this(registry, DEFAULT_LOG_STORM_INTERVAL);
+    }
+
+    /** @param logStormInterval see {@link LogStorms}; zero logs every panic in full */
+    public Reporter(MeterRegistry registry, Duration logStormInterval) {
         this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"));
+        this.storms = new LogStorms(checkInterval(logStormInterval), line -> warn(line, null));
+    }
+
+    /** @return {@code interval}, when it is zero or positive */
+    public static Duration checkInterval(Duration interval) {
+        Objects.requireNonNull(interval, "logStormInterval cannot be null");
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("logStormInterval cannot be negative, but was " + interval);
+        }
+        return interval;
+    }
+
+    /** Writes the summaries of folded panics still pending; at shutdown. Never throws. */
+    public void flushFolded() {
+        try {
+            storms.flush();
+        } catch (Throwable ignored) {
+            // Summaries are best effort; the counters hold the exact figures.
+        }
     }
 
     /**
@@ -150,10 +179,45 @@ public final class Reporter {
         if (!errorEnabled()) {
             return; // nothing would be written: skip the formatting (the counters still record the panic)
         }
+        if (folded(kind, errorId, failure, where)) {
+            return;
+        }
         String line = (kind == Kind.FATAL ? "fatal error " : "panic ") + "errorId=" + errorId + " " + context(where)
                 + " exception=" + failure.getClass().getName()
                 + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"";
         logError(line, failure, errorId);
+    }
+
+    /** True when the log-storm limiter folded this panic into a summary instead of a line of its own. */
+    private boolean folded(Kind kind, String errorId, Throwable failure, Capture where) {
+        if (!storms.enabled()) {
+            return false;
+        }
+        try {
+            if (storms.admit(where.source(), failure, errorId, () -> describe(kind, errorId, failure, where))) {
+                return false;
+            }
+        } catch (Throwable limiterFailed) {
+            return false; // log it in full
+        }
+        count(() -> meters.foldedLine(where.source()));
+        return true;
+    }
+
+    private static String describe(Kind kind, String errorId, Throwable failure, Capture where) {
+        StringBuilder out = new StringBuilder(160).append(kind == Kind.FATAL ? "fatal error" : "panic")
+                .append(" errorId=").append(errorId)
+                .append(" (source=").append(where.source().tag())
+                .append(" exception=").append(failure.getClass().getName());
+        try {
+            StackTraceElement[] stack = failure.getStackTrace();
+            if (stack != null && stack.length > 0 && stack[0] != null) {
+                out.append(" at=").append(Texts.escape(stack[0].toString(), Texts.MAX_TEXT));
+            }
+        } catch (RuntimeException unreadable) {
+            // No frame to quote.
+        }
+        return out.append(')').toString();
     }
 
     private boolean errorEnabled() {

@@ -1,0 +1,247 @@
+package dev.backstop.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * The log-storm limiter. In an incident the same failure repeats thousands of times a second, and writing its stack
+ * every time costs more than the failure. Failures are identical when they have the same source, exception class
+ * and top {@value #FRAMES} stack frames. The first of a kind is logged in full and opens a window of one interval;
+ * the identical failures inside that window are folded: counted, a few of their error ids kept, and written as one
+ * summary line when the window closes. The next one after the window is logged in full again.
+ *
+ * <p>Summaries are written by a daemon thread that exists only while some window has folded lines, so an idle
+ * application holds no thread of Backstop's. At most {@value #MAX_KINDS} kinds are tracked at once; beyond that,
+ * failures are logged in full, never dropped. Thread-safe.
+ */
+final class LogStorms {
+
+    /** Stack frames that, with the exception class and the source, tell two failures apart. */
+    static final int FRAMES = 3;
+    /** Most kinds of failure tracked at once. */
+    static final int MAX_KINDS = 1000;
+    /** Error ids of folded failures quoted in a summary. */
+    static final int SAMPLED_IDS = 5;
+
+    private final long intervalNanos;
+    private final Consumer<String> summaries;
+    private final Map<Key, Window> windows = new ConcurrentHashMap<>();
+    private final AtomicBoolean flusherRunning = new AtomicBoolean();
+    private volatile Thread flusher;
+
+    /**
+     * @param interval the window, or zero to log every failure in full
+     * @param summaries writes one summary line; called on the summary thread, or on the caller of {@link #flush()}
+     */
+    LogStorms(Duration interval, Consumer<String> summaries) {
+        this.intervalNanos = interval.toNanos();
+        this.summaries = summaries;
+    }
+
+    boolean enabled() {
+        return intervalNanos > 0;
+    }
+
+    /**
+     * Decides whether a failure is logged in full now.
+     *
+     * @param describe what a summary says about this kind of failure; asked only when a window opens
+     * @return true to log it in full, false when it was folded into the open window of its kind
+     */
+    boolean admit(Source source, Throwable failure, String errorId, Describer describe) {
+        if (intervalNanos <= 0) {
+            return true;
+        }
+        Key key = Key.of(source, failure);
+        long now = System.nanoTime();
+        Window window = windows.get(key);
+        if (window != null && window.fold(now, errorId)) {
+            startFlusher();
+            return false;
+        }
+        if (window == null && windows.size() >= MAX_KINDS) {
+            purgeExpired(now);
+            if (windows.size() >= MAX_KINDS) {
+                return true; // too many kinds at once: log in full rather than forget one
+            }
+        }
+        Window fresh = new Window(now + intervalNanos, describe.describe());
+        Window raced = window == null ? windows.putIfAbsent(key, fresh)
+                : windows.replace(key, window, fresh) ? null : windows.get(key);
+        if (raced != null && raced.fold(now, errorId)) {
+            startFlusher();
+            return false;
+        }
+        if (window != null) {
+            window.close(summaries); // the old window's folded lines, if the summary thread has not written them
+        }
+        return true;
+    }
+
+    /** Writes every pending summary now, and lets the summary thread end; for shutdown. */
+    void flush() {
+        for (Map.Entry<Key, Window> entry : windows.entrySet()) {
+            if (windows.remove(entry.getKey(), entry.getValue())) {
+                entry.getValue().close(summaries);
+            }
+        }
+        Thread current = flusher;
+        if (current != null) {
+            LockSupport.unpark(current);
+        }
+    }
+
+    private void purgeExpired(long now) {
+        for (Map.Entry<Key, Window> entry : windows.entrySet()) {
+            Window window = entry.getValue();
+            if (window.expired(now) && windows.remove(entry.getKey(), window)) {
+                window.close(summaries);
+            }
+        }
+    }
+
+    private void startFlusher() {
+        if (flusherRunning.get() || !flusherRunning.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            Thread thread = new Thread(this::flushUntilQuiet, "backstop-log-summary");
+            thread.setDaemon(true);
+            thread.setContextClassLoader(null);
+            flusher = thread;
+            thread.start();
+        } catch (Throwable cannotStart) {
+            // No thread: summaries are written when the next failure of each kind arrives, or at flush().
+            flusherRunning.set(false);
+        }
+    }
+
+    /** The summary thread: closes windows as they end, and ends itself once no window has folded lines. */
+    private void flushUntilQuiet() {
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                long next = Long.MAX_VALUE;
+                boolean folding = false;
+                for (Map.Entry<Key, Window> entry : windows.entrySet()) {
+                    Window window = entry.getValue();
+                    if (window.expired(now)) {
+                        if (windows.remove(entry.getKey(), window)) {
+                            window.close(summaries);
+                        }
+                    } else if (window.hasFolded()) {
+                        folding = true;
+                        next = Math.min(next, window.end);
+                    }
+                }
+                if (!folding) {
+                    flusher = null;
+                    flusherRunning.set(false);
+                    if (!anyFolded() || !flusherRunning.compareAndSet(false, true)) {
+                        return;
+                    }
+                    flusher = Thread.currentThread();
+                    continue; // a fold arrived as we stopped: stay
+                }
+                LockSupport.parkNanos(this, Math.max(next - now, 1_000_000L));
+            }
+        } catch (Throwable unexpected) {
+            flusher = null;
+            flusherRunning.set(false);
+        }
+    }
+
+    private boolean anyFolded() {
+        for (Window window : windows.values()) {
+            if (window.hasFolded()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What a summary line says about a kind of failure. */
+    @FunctionalInterface
+    interface Describer {
+        String describe();
+    }
+
+    /** One kind of failure: source, exception class, top frames. */
+    private record Key(Source source, Class<?> type, List<StackTraceElement> top) {
+        static Key of(Source source, Throwable failure) {
+            StackTraceElement[] stack;
+            try {
+                stack = failure.getStackTrace();
+            } catch (RuntimeException unreadable) {
+                stack = null;
+            }
+            List<StackTraceElement> top = stack == null ? List.of()
+                    : Arrays.asList(Arrays.copyOf(stack, Math.min(FRAMES, stack.length)));
+            if (top.contains(null)) {
+                top = List.of();
+            }
+            return new Key(source, failure.getClass(), top);
+        }
+    }
+
+    /** One interval of one kind: the failures folded into it so far. */
+    private static final class Window {
+        final long end;
+        final String description;
+        private int folded;
+        private final List<String> sample = new ArrayList<>(SAMPLED_IDS);
+        private boolean closed;
+
+        Window(long end, String description) {
+            this.end = end;
+            this.description = description;
+        }
+
+        boolean expired(long now) {
+            return now - end >= 0;
+        }
+
+        synchronized boolean fold(long now, String errorId) {
+            if (closed || expired(now)) {
+                return false;
+            }
+            folded++;
+            if (sample.size() < SAMPLED_IDS) {
+                sample.add(errorId);
+            }
+            return true;
+        }
+
+        synchronized boolean hasFolded() {
+            return folded > 0 && !closed;
+        }
+
+        void close(Consumer<String> summaries) {
+            int count;
+            List<String> ids;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                count = folded;
+                ids = List.copyOf(sample);
+            }
+            if (count > 0) {
+                try {
+                    summaries.accept("panics folded: " + count + " more like " + description
+                            + " were not logged one by one; errorIds (sample)=" + String.join(",", ids));
+                } catch (Throwable ignored) {
+                    // The writer reports its own failures; a summary is never worth a thrown exception.
+                }
+            }
+        }
+    }
+}

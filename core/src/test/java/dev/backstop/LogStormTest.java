@@ -1,0 +1,224 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static dev.backstop.testing.Meters.total;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.TestServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Log storms: identical panics are logged with their stack once per interval and folded into a summary line, while
+ * every panic is still counted and answered with its own error id.
+ */
+class LogStormTest {
+
+    private static final Pattern SUMMARY = Pattern.compile(
+            "panics folded: (\\d+) more like panic errorId=([0-9a-f]{16}) \\(source=(\\w+) exception=([\\w.$]+) at=.*\\)"
+                    + " were not logged one by one; errorIds \\(sample\\)=([0-9a-f,]+)");
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final HttpClient client = HttpClient.newHttpClient();
+    private CapturedLogs logs;
+    private TestServer server;
+
+    @BeforeEach
+    void captureLogs() {
+        logs = CapturedLogs.of("dev.backstop");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        logs.close();
+    }
+
+    private void start(RecoveryFilter filter) throws Exception {
+        server = new TestServer(filter)
+                .route("/same", (request, response) -> {
+                    throw new IllegalStateException("the same failure, request " + request.getQueryString());
+                })
+                .route("/other", (request, response) -> {
+                    throw new IllegalArgumentException("another failure");
+                })
+                .start();
+    }
+
+    private String errorIdOf(String path) throws Exception {
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(server.uri(path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(500);
+        Matcher id = Pattern.compile("\"errorId\":\"([0-9a-f]{16})\"").matcher(response.body());
+        assertThat(id.find()).as(response.body()).isTrue();
+        return id.group(1);
+    }
+
+    private List<ILoggingEvent> panicLines() {
+        return logs.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
+    }
+
+    private List<Matcher> summaries() {
+        List<Matcher> found = new ArrayList<>();
+        for (ILoggingEvent event : logs.at(Level.WARN)) {
+            Matcher matcher = SUMMARY.matcher(event.getFormattedMessage());
+            if (matcher.matches()) {
+                found.add(matcher);
+            }
+        }
+        return found;
+    }
+
+    @Test
+    void identicalPanicsGetOneStackPerIntervalAndOneSummaryWithExactCounts() throws Exception {
+        RecoveryFilter filter = RecoveryFilter.builder().meterRegistry(registry)
+                .logStormInterval(Duration.ofHours(1)).build();
+        start(filter);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            ids.add(errorIdOf("/same?n=" + i));
+        }
+
+        // Every client has its own error id, and every panic is counted.
+        assertThat(new HashSet<>(ids)).hasSize(50);
+        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(50);
+        // One line with a stack: the first, with the first client's id.
+        assertThat(panicLines()).hasSize(1);
+        assertThat(panicLines().get(0).getFormattedMessage()).contains("errorId=" + ids.get(0));
+        assertThat(panicLines().get(0).getThrowableProxy()).isNotNull();
+        assertThat(count(registry, "backstop.folded.lines", "source", "handler")).isEqualTo(49);
+        assertThat(summaries()).isEmpty(); // the hour is not over
+
+        // Stopping the application writes the summary that is still pending.
+        server.close();
+        server = null;
+        assertThat(summaries()).hasSize(1);
+        Matcher summary = summaries().get(0);
+        assertThat(summary.group(1)).isEqualTo("49");
+        assertThat(summary.group(2)).isEqualTo(ids.get(0));
+        assertThat(summary.group(3)).isEqualTo("handler");
+        assertThat(summary.group(4)).isEqualTo(IllegalStateException.class.getName());
+        assertThat(summary.group(5).split(",")).hasSize(5).isSubsetOf(ids.subList(1, 50));
+        // Nothing a client sent reaches the summary either.
+        assertThat(summary.group(0)).doesNotContain("request ", "?n");
+        // ...and the summary thread is gone with the application.
+        await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("backstop-log-summary")));
+    }
+
+    @Test
+    void differentFailuresAreEachLoggedInFull() throws Exception {
+        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ofHours(1)).build());
+        String same = errorIdOf("/same");
+        String other = errorIdOf("/other");
+        errorIdOf("/same");
+        errorIdOf("/other");
+
+        assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage)
+                .satisfiesExactly(line -> assertThat(line).contains("errorId=" + same),
+                        line -> assertThat(line).contains("errorId=" + other));
+        assertThat(total(registry, "backstop.folded.lines")).isEqualTo(2);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(4);
+    }
+
+    @Test
+    void summaryIsWrittenWhenTheIntervalEndsWithoutAnotherFailure() throws Exception {
+        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ofSeconds(2)).build());
+        int requests = 40;
+        for (int i = 0; i < requests; i++) {
+            errorIdOf("/same");
+        }
+        // Each panic is either a line of its own or part of a summary, and the meter agrees with the summaries.
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            int folded = summaries().stream().mapToInt(m -> Integer.parseInt(m.group(1))).sum();
+            assertThat(panicLines().size() + folded).isEqualTo(requests);
+            assertThat(count(registry, "backstop.folded.lines")).isEqualTo(folded);
+        });
+        assertThat(summaries()).as("40 identical panics within 2 s fold").isNotEmpty();
+        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(requests);
+        // The summary thread ends once nothing is folding.
+        await().atMost(Duration.ofSeconds(20)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("backstop-log-summary")));
+    }
+
+    @Test
+    void zeroIntervalLogsEveryPanic() throws Exception {
+        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build());
+        for (int i = 0; i < 5; i++) {
+            errorIdOf("/same");
+        }
+        assertThat(panicLines()).hasSize(5);
+        assertThat(total(registry, "backstop.folded.lines")).isZero();
+    }
+
+    @Test
+    void childPanicsFoldPerTaskAndSourceToo() throws Exception {
+        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry)
+                .logStormInterval(Duration.ofHours(1)).build())
+                .route("/children", (request, response) -> {
+                    try (ChildTasks tasks = ChildTasks.open(request)) {
+                        for (int i = 0; i < 10; i++) {
+                            tasks.go(() -> {
+                                throw new IllegalStateException("child failure");
+                            });
+                        }
+                        try {
+                            tasks.await();
+                        } catch (ChildTaskException expected) {
+                            response.setStatus(502);
+                        }
+                    }
+                })
+                .start();
+        HttpResponse<Void> response = client.send(HttpRequest.newBuilder(server.uri("/children")).build(),
+                HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isEqualTo(502);
+        assertThat(count(registry, "backstop.panics", "source", "child")).isEqualTo(10);
+        assertThat(panicLines()).hasSize(1);
+        assertThat(panicLines().get(0).getFormattedMessage()).contains("source=child");
+        assertThat(count(registry, "backstop.folded.lines", "source", "child")).isEqualTo(9);
+    }
+
+    @Test
+    void backstopSharesItsIntervalAndRefusesASecondOneOnTheFilter() {
+        Backstop backstop = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build();
+        assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop)
+                .logStormInterval(Duration.ofSeconds(1)).build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("logStormInterval");
+        assertThatThrownBy(() -> RecoveryFilter.builder().logStormInterval(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
+    }
+
+    @Test
+    void initParamZeroTurnsFoldingOff() throws Exception {
+        server = new TestServer(new RecoveryFilter());
+        FilterHolder holder = server.context().getServletHandler().getFilters()[0];
+        holder.setInitParameter(RecoveryFilter.LOG_STORM_INTERVAL_PARAM, "0");
+        server.context().setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        server.route("/same", (request, response) -> {
+            throw new IllegalStateException("same");
+        }).start();
+        errorIdOf("/same");
+        errorIdOf("/same");
+        assertThat(panicLines()).hasSize(2);
+    }
+}
