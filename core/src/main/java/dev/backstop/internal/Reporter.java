@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -29,8 +30,14 @@ public final class Reporter {
     /** Default log-storm interval: identical panics are logged with their stack at most once per interval. */
     public static final Duration DEFAULT_LOG_STORM_INTERVAL = Duration.ofSeconds(10);
 
+    /** At most one "could not update a meter" line per this interval. */
+    static final Duration METER_FAILURE_LOG_INTERVAL = Duration.ofMinutes(1);
+    private static final long NEVER = Long.MIN_VALUE;
+
     private final Meters meters;
     private final LogStorms storms;
+    private final AtomicLong lastMeterFailureLog = new AtomicLong(NEVER);
+    private final AtomicLong meterFailuresNotLogged = new AtomicLong();
 
     public Reporter(MeterRegistry registry) {
         this(registry, DEFAULT_LOG_STORM_INTERVAL);
@@ -249,25 +256,31 @@ public final class Reporter {
     }
 
     private void logError(String line, Throwable failure, String errorId) {
-        String previous = MDC.get(MDC_ERROR_ID);
+        // The MDC is a convenience (the line carries the id too): an adapter that fails must not cost the line.
+        boolean mdcSet = false;
+        String previous = null;
         try {
+            previous = MDC.get(MDC_ERROR_ID);
             MDC.put(MDC_ERROR_ID, errorId);
-            try {
-                LOG.error(line, failure);
-            } catch (Throwable backendFailed) {
-                // The backend could not render the user's throwable (getMessage() threw, a chain too deep for a
-                // recursive renderer): log a safe copy so the panic is still one ERROR event with a stack.
-                count(() -> meters.internalFailure("log"));
-                try {
-                    LOG.error(line, SafeThrowable.copyOf(failure));
-                } catch (Throwable stillFailing) {
-                    // Nothing left to log with; the counters still record the panic.
-                }
-            }
+            mdcSet = true;
         } catch (Throwable mdcFailed) {
+            count(() -> meters.internalFailure("mdc"));
+        }
+        try {
+            LOG.error(line, failure);
+        } catch (Throwable backendFailed) {
+            // The backend could not render the user's throwable (getMessage() threw, a chain too deep for a
+            // recursive renderer): log a safe copy so the panic is still one ERROR event with a stack.
             count(() -> meters.internalFailure("log"));
+            try {
+                LOG.error(line, SafeThrowable.copyOf(failure));
+            } catch (Throwable stillFailing) {
+                // Nothing left to log with; the counters still record the panic.
+            }
         } finally {
-            restoreMdc(previous);
+            if (mdcSet) {
+                restoreMdc(previous);
+            }
         }
     }
 
@@ -300,13 +313,24 @@ public final class Reporter {
     }
 
     /**
-     * A broken meter registry must not break the answer to the user's failure. Say so once per failure, without a
-     * stack (the registry's problem is not the request's), and carry on.
+     * A broken meter registry must not break the answer to the user's failure, nor flood the log: the first failure
+     * is logged at WARN (without a stack: the registry's problem is not the request's), then at most one line per
+     * {@link #METER_FAILURE_LOG_INTERVAL}, saying how many more there were.
      */
-    private static void meterFailed(Throwable registryFailed) {
+    private void meterFailed(Throwable registryFailed) {
+        long now = System.nanoTime();
+        long last = lastMeterFailureLog.get();
+        if (last != NEVER && now - last < METER_FAILURE_LOG_INTERVAL.toNanos()
+                || !lastMeterFailureLog.compareAndSet(last, now)) {
+            meterFailuresNotLogged.incrementAndGet();
+            return;
+        }
+        long more = meterFailuresNotLogged.getAndSet(0);
         try {
             LOG.warn("backstop could not update a meter: " + registryFailed.getClass().getName() + ": "
-                    + Texts.escape(Texts.message(registryFailed), Texts.MAX_TEXT));
+                    + Texts.escape(Texts.message(registryFailed), Texts.MAX_TEXT)
+                    + (more > 0 ? " (" + more + " more meter failures since the last line)" : "")
+                    + "; failures are still logged, and the meters are skipped until the registry works");
         } catch (Throwable ignored) {
             // Logging failed as well; nothing more can be done safely.
         }

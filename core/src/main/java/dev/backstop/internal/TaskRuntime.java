@@ -6,6 +6,7 @@ import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -81,9 +82,18 @@ public final class TaskRuntime {
                 return scope;
             }
             RequestScope scope = new RequestScope(this, Recovery.safeMethod(request), Recovery.originalPath(request),
-                    MDC.getCopyOfContextMap());
+                    copyOfMdc());
             request.setAttribute(RequestScope.ATTRIBUTE, scope);
             return scope;
+        }
+    }
+
+    /** The request thread's MDC for its tasks; null (tasks run with an empty MDC) when the adapter fails. */
+    private static Map<String, String> copyOfMdc() {
+        try {
+            return MDC.getCopyOfContextMap();
+        } catch (RuntimeException brokenMdc) {
+            return null;
         }
     }
 
