@@ -25,7 +25,9 @@ import java.io.IOException;
  *       500;</li>
  *   <li>panic, committed: nothing more is written; on Jetty the connection is aborted ({@code sendError(-1)}),
  *       elsewhere the failure is rethrown to the container;</li>
- *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic;</li>
+ *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic
+ *       (elsewhere than Jetty, an uncommitted response is first committed as a bare 500, so that the container
+ *       closes the connection rather than write its error page);</li>
  *   <li>fatal error: recorded, then rethrown untouched.</li>
  * </ul>
  * Nothing here throws except those deliberate rethrows. Immutable and thread-safe.
@@ -257,9 +259,30 @@ public final class Recovery {
         }
         reporter.response(Meters.OUTCOME_CONTAINER, reason);
         if (mayRethrow) {
+            commitBareError(response);
             rethrow(failure);
         }
         return false;
+    }
+
+    /**
+     * Before a failure is rethrown to a container without a quiet abort: a container answers an uncommitted response
+     * with its own error page (Tomcat's shows the exception's class and message, and keeps the handler's headers),
+     * but ends a committed one by closing the connection at once. So an uncommitted response is committed as a bare
+     * 500 first: the client sees a 500 whose body never ends properly, nothing more.
+     */
+    private static void commitBareError(HttpServletResponse response) {
+        try {
+            if (response.isCommitted()) {
+                return;
+            }
+            response.reset();
+            response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            response.setHeader("Cache-Control", "no-store");
+            response.flushBuffer();
+        } catch (Throwable notCommitted) {
+            // Then the container answers as it would without Backstop.
+        }
     }
 
     private static boolean tryAbort(HttpServletResponse response) {
@@ -300,12 +323,29 @@ public final class Recovery {
         }
     }
 
+    /**
+     * True when this filter already handled {@code failure}, or a throwable in its cause chain: containers wrap what
+     * a filter rethrew before they hand it back (Tomcat reports a failure rethrown from an ASYNC dispatch to
+     * {@link AsyncListener#onError} as {@code ServletException(RuntimeException(failure))}).
+     */
     private static boolean alreadyHandled(ServletRequest request, Throwable failure) {
+        Object handled;
         try {
-            return request.getAttribute(HANDLED_ATTRIBUTE) == failure;
+            handled = request.getAttribute(HANDLED_ATTRIBUTE);
         } catch (RuntimeException e) {
             return false;
         }
+        if (handled == null) {
+            return false;
+        }
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (current == handled) {
+                return true;
+            }
+            current = Texts.cause(current);
+        }
+        return false;
     }
 
     private static void markHandled(ServletRequest request, Throwable failure) {

@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
 import java.util.EnumSet;
+import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -17,35 +18,57 @@ import org.eclipse.jetty.server.ServerConnector;
  * A real embedded Jetty 12 (ee10) server on a free loopback port, with one filter on every dispatch type and
  * servlets given as lambdas.
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements ServletServer {
 
     /** A servlet body that may throw anything. */
     @FunctionalInterface
-    public interface Handler {
-        void handle(HttpServletRequest request, HttpServletResponse response) throws Throwable;
+    public interface Handler extends ServletServer.Handler {
     }
 
     private final Server server;
     private final ServletContextHandler context;
     private final ServerConnector connector;
 
+    /** The filter given as an instance, as programmatic registration does. */
     public TestServer(Filter filter) {
+        this(new FilterHolder(filter));
+    }
+
+    /**
+     * The filter given by class, created by the container with its no-arg constructor and configured from
+     * {@code initParams}, as web.xml does; {@code contextAttributes} are set on the ServletContext before it starts,
+     * as an application's listener would.
+     */
+    public TestServer(Class<? extends Filter> filterClass, Map<String, String> initParams,
+            Map<String, Object> contextAttributes) {
+        this(byClass(filterClass, initParams));
+        contextAttributes.forEach(context::setAttribute);
+    }
+
+    private TestServer(FilterHolder filter) {
         server = new Server();
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
         context = new ServletContextHandler("/");
-        context.addFilter(new FilterHolder(filter), "/*",
-                EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR));
+        filter.setAsyncSupported(true);
+        context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR));
         server.setHandler(context);
+    }
+
+    private static FilterHolder byClass(Class<? extends Filter> filterClass, Map<String, String> initParams) {
+        FilterHolder holder = new FilterHolder(filterClass);
+        holder.setInitParameters(initParams);
+        return holder;
     }
 
     public ServletContextHandler context() {
         return context;
     }
 
-    public TestServer route(String pathSpec, Handler handler) {
+    @Override
+    public TestServer route(String pathSpec, ServletServer.Handler handler) {
         ServletHolder holder = new ServletHolder(new HttpServlet() {
             private static final long serialVersionUID = 1L;
 
@@ -54,7 +77,7 @@ public final class TestServer implements AutoCloseable {
                 try {
                     handler.handle(request, response);
                 } catch (Throwable e) {
-                    throw TestServer.<RuntimeException>sneaky(e);
+                    throw ServletServer.<RuntimeException>sneaky(e);
                 }
             }
         });
@@ -63,26 +86,24 @@ public final class TestServer implements AutoCloseable {
         return this;
     }
 
+    @Override
     public TestServer start() throws Exception {
         server.start();
         return this;
     }
 
+    @Override
     public int port() {
         return connector.getLocalPort();
     }
 
+    @Override
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port() + path);
+        return ServletServer.super.uri(path);
     }
 
     @Override
     public void close() throws Exception {
         server.stop();
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <E extends Throwable> RuntimeException sneaky(Throwable t) throws E {
-        throw (E) t;
     }
 }

@@ -1,0 +1,369 @@
+package dev.backstop;
+
+import static dev.backstop.testing.Meters.count;
+import static dev.backstop.testing.Meters.total;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.Blocking;
+import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Container;
+import dev.backstop.testing.Container.Registration;
+import dev.backstop.testing.RawHttp;
+import dev.backstop.testing.ServletServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.restassured.path.json.JsonPath;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletOutputStream;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The filter and ChildTasks on every container the suites run on (Jetty 12, Tomcat 11), registered both ways users
+ * register them (web.xml style by class with init-params, and a built instance), each case on a real server over
+ * real HTTP: what a client, a log reader and a dashboard see.
+ */
+@ParameterizedClass(name = "{0}, {1}")
+@MethodSource("setups")
+class ContainersTest {
+
+    static Stream<Arguments> setups() {
+        return Stream.of(Container.values()).flatMap(container ->
+                Stream.of(Registration.values()).map(registration -> Arguments.of(container, registration)));
+    }
+
+    private final Container container;
+    private final Registration registration;
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final HttpClient client = HttpClient.newHttpClient();
+    private final Queue<Throwable> uncaught = new ConcurrentLinkedQueue<>();
+    private Thread.UncaughtExceptionHandler previousHandler;
+    private CapturedLogs logs;
+    private ServletServer server;
+
+    ContainersTest(Container container, Registration registration) {
+        this.container = container;
+        this.registration = registration;
+    }
+
+    @BeforeEach
+    void watch() {
+        logs = CapturedLogs.of("dev.backstop");
+        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> uncaught.add(failure));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(previousHandler);
+            logs.close();
+        }
+        assertThat(uncaught).as("nothing reached an uncaught-exception handler").isEmpty();
+    }
+
+    private void start(String path, ServletServer.Handler handler) throws Exception {
+        server = container.server(registration, registry).route(path, handler).start();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * {@code backstop.responses} for an abort, with the outcome each container gets: Jetty aborts, Tomcat is left to
+     * end it. Counted just after the abort, so the client may see the end first.
+     */
+    private void awaitAbortCounted(String reason) {
+        String outcome = container == Container.JETTY ? "aborted" : "container";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(count(registry, "backstop.responses", "outcome", outcome, "reason", reason)).isEqualTo(1));
+    }
+
+    @Test
+    void aHandlerPanicIsAnsweredWithASafeProblemJson500LoggedAndCountedOnce() throws Exception {
+        start("/panic", (request, response) -> {
+            response.setHeader("X-Handler", "was here");
+            response.setContentType("text/html");
+            throw new IllegalStateException("secret message: db password is hunter2");
+        });
+
+        HttpResponse<String> response = get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(response.headers().firstValue("Cache-Control")).hasValue("no-store");
+        assertThat(response.headers().firstValue("X-Handler")).as("the handler's headers are dropped").isEmpty();
+        JsonPath json = JsonPath.from(response.body());
+        assertThat(json.getInt("status")).isEqualTo(500);
+        assertThat(json.getString("title")).isEqualTo("Internal Server Error");
+        String errorId = json.getString("errorId");
+        assertThat(errorId).matches("[0-9a-f]{16}");
+        assertThat(response.body())
+                .doesNotContain("IllegalStateException", "secret", "hunter2", "dev.backstop", "at ");
+
+        List<ILoggingEvent> errors = logs.errors();
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).getFormattedMessage())
+                .startsWith("panic errorId=" + errorId + " source=handler method=GET path=/panic");
+        assertThat(errors.get(0).getMDCPropertyMap()).containsEntry("errorId", errorId);
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+                .isEqualTo(1);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
+    }
+
+    /**
+     * A failure after part of a chunked body went out: the client sees the 200 and the partial body, and then no
+     * terminating chunk but the end of the connection. Jetty aborts it itself; on Tomcat the filter rethrows and
+     * Tomcat closes the connection at once ({@code ErrorReportValve} on a committed response).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/committed", "/committed?async=dispatch"})
+    void aPanicAfterCommitEndsTheConnectionWithoutTheFinalChunk(String path) throws Exception {
+        start("/committed", (request, response) -> {
+            if (request.getParameter("async") != null && request.getDispatcherType() == DispatcherType.REQUEST) {
+                request.startAsync().dispatch();
+                return;
+            }
+            ServletOutputStream out = response.getOutputStream();
+            out.write("partial-body".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            throw new IllegalStateException("broke halfway");
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), path, true);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Transfer-Encoding: chunked");
+        assertThat(exchange.body()).contains("partial-body");
+        assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+                .isEqualTo(1);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        awaitAbortCounted("panic");
+        assertThat(total(registry, "backstop.responses")).isEqualTo(1);
+    }
+
+    @Test
+    void aPanicAfterCommitWithAContentLengthIsNotPaddedToLookWhole() throws Exception {
+        start("/sized", (request, response) -> {
+            response.setContentLength(100);
+            ServletOutputStream out = response.getOutputStream();
+            out.write("0123456789".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            throw new IllegalStateException("broke after 10 of 100 bytes");
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/sized", true);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Content-Length: 100");
+        assertThat(exchange.body()).isEqualTo("0123456789");
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+    }
+
+    @Test
+    void abortRequestExceptionAbortsWithoutAPanic() throws Exception {
+        start("/abort", (request, response) -> {
+            response.setHeader("X-Partial", "never sent");
+            throw new AbortRequestException();
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/abort", true);
+
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        if (container == Container.JETTY) {
+            assertThat(exchange.text()).as("no response at all").isEmpty();
+        } else {
+            // No quiet abort on Tomcat: the filter commits a bare 500 and rethrows, and Tomcat closes the
+            // connection instead of finishing the body (or writing its error page).
+            assertThat(exchange.head()).startsWith("HTTP/1.1 500").containsIgnoringCase("Cache-Control: no-store");
+            assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
+        }
+        assertThat(exchange.text()).doesNotContain("AbortRequestException", "X-Partial", "never sent");
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
+        awaitAbortCounted("abort_request");
+    }
+
+    @Test
+    void abortRequestExceptionAfterCommitEndsTheBodyWithoutCompletingIt() throws Exception {
+        start("/abort-committed", (request, response) -> {
+            response.getOutputStream().write("started".getBytes(StandardCharsets.US_ASCII));
+            response.flushBuffer();
+            throw new AbortRequestException("changed my mind");
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/abort-committed", true);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 200");
+        assertThat(exchange.body()).contains("started").doesNotEndWith("0\r\n\r\n");
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
+    }
+
+    /**
+     * An async servlet that already sent part of its body when a child task panics: {@code RecoveryFilter.fail}
+     * must not let the body end cleanly. Jetty aborts the connection at once. Tomcat has no quiet abort and no
+     * container thread to rethrow on, so the filter leaves the cycle to Tomcat, which closes the connection at the
+     * async timeout (2 s here) without the final chunk.
+     */
+    @Test
+    void aChildPanicAfterAnAsyncResponseWasCommittedNeverEndsTheBodyCleanly() throws Exception {
+        start("/async-committed", (request, response) -> {
+            AsyncContext async = request.startAsync();
+            async.setTimeout(2_000);
+            ServletOutputStream out = response.getOutputStream();
+            out.write("partial-body".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            ChildTasks tasks = ChildTasks.builder(request).name("late").open();
+            tasks.go("bad", () -> {
+                throw new IllegalStateException("child broke after commit");
+            });
+            tasks.completion().whenComplete((ok, failure) -> RecoveryFilter.fail(async, failure));
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/async-committed", true);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Transfer-Encoding: chunked");
+        assertThat(exchange.body()).contains("partial-body").as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(logs.errors()).hasSize(1);
+        assertThat(logs.errors().get(0).getFormattedMessage()).contains("source=child", "task=bad");
+        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+                .isEqualTo(1);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        awaitAbortCounted("panic");
+    }
+
+    /**
+     * An async servlet fans out to 8 child tasks and answers from {@code completion()}: 200 with every part, or,
+     * when one task panics, {@code RecoveryFilter.fail} answers 500 with that child's error id, logged and counted
+     * once.
+     */
+    @ParameterizedTest(name = "one task fails: {0}")
+    @ValueSource(booleans = {false, true})
+    void anAsyncServletFansOutToEightTasksAndAnswersFromCompletion(boolean oneFails) throws Exception {
+        start("/fanout", (request, response) -> {
+            AsyncContext async = request.startAsync();
+            async.setTimeout(30_000);
+            ChildTasks tasks = ChildTasks.builder(request).name("fanout").open();
+            AtomicIntegerArray parts = new AtomicIntegerArray(8);
+            for (int i = 0; i < parts.length(); i++) {
+                int part = i;
+                tasks.go("part-" + part, () -> {
+                    if (oneFails && part == 5) {
+                        throw new IllegalStateException("part 5 is broken");
+                    }
+                    parts.set(part, part + 1);
+                });
+            }
+            tasks.completion().whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    RecoveryFilter.fail(async, failure);
+                    return;
+                }
+                try {
+                    int sum = IntStream.range(0, parts.length()).map(parts::get).sum();
+                    async.getResponse().getWriter().write("sum=" + sum);
+                    async.complete();
+                } catch (IOException | RuntimeException e) {
+                    RecoveryFilter.fail(async, e);
+                }
+            });
+        });
+
+        HttpResponse<String> response = get("/fanout");
+
+        if (!oneFails) {
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("sum=36");
+            assertThat(logs.all()).isEmpty();
+            assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(8);
+            assertThat(total(registry, "backstop.panics")).isZero();
+            return;
+        }
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(response.body()).doesNotContain("IllegalStateException", "part 5");
+        List<ILoggingEvent> errors = logs.errors();
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).getFormattedMessage()).contains("source=child", "task=part-5", "path=/fanout");
+        assertThat(JsonPath.from(response.body()).getString("errorId"))
+                .isEqualTo(errors.get(0).getMDCPropertyMap().get("errorId"));
+        assertThat(logs.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
+        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+                .isEqualTo(1);
+        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+    }
+
+    /**
+     * A handler opens a group, starts a task that runs until cancelled, and returns without closing the group
+     * (synchronously, or by completing its async cycle): the client gets its 200, then the group is closed, its task
+     * interrupted, and the leak logged once at WARN and counted.
+     */
+    @ParameterizedTest(name = "async: {0}")
+    @ValueSource(booleans = {false, true})
+    void aGroupLeftOpenAtTheEndOfTheRequestIsClosedCancelledReportedAndCounted(boolean async) throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        start("/leak", (request, response) -> {
+            AsyncContext asyncContext = async ? request.startAsync() : null;
+            ChildTasks tasks = ChildTasks.builder(request).name("forgotten").open();
+            tasks.go("stuck", Blocking.untilInterrupted(started, interrupted));
+            started.await();
+            response.getWriter().write("done");
+            if (asyncContext != null) {
+                asyncContext.complete();
+            }
+        });
+
+        HttpResponse<String> response = get("/leak");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("done");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1));
+        await().atMost(Duration.ofSeconds(10)).untilTrue(interrupted);
+        List<ILoggingEvent> warnings = logs.at(Level.WARN);
+        assertThat(warnings).hasSize(1);
+        assertThat(warnings.get(0).getFormattedMessage()).contains("leaked", "'forgotten'", "path=/leak");
+        assertThat(logs.errors()).isEmpty();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1));
+        assertThat(total(registry, "backstop.panics")).isZero();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.backstop.testing;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.net.URI;
+
+/**
+ * A real embedded servlet container on a free loopback port, with one filter mapped to {@code /*} on the REQUEST,
+ * ASYNC and ERROR dispatches and servlets given as lambdas. Routes are added before {@link #start()}; filter and
+ * servlets are async-supported. {@link Container} makes one for each container the suites run on.
+ */
+public interface ServletServer extends AutoCloseable {
+
+    /** A servlet body that may throw anything. */
+    @FunctionalInterface
+    interface Handler {
+        void handle(HttpServletRequest request, HttpServletResponse response) throws Throwable;
+    }
+
+    /** Maps {@code handler} as a servlet at {@code pathSpec} (servlet mapping syntax: {@code /x}, {@code /x/*}). */
+    ServletServer route(String pathSpec, Handler handler);
+
+    ServletServer start() throws Exception;
+
+    int port();
+
+    default URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    @Override
+    void close() throws Exception;
+
+    /** Throws {@code t} unchecked, so that a servlet passes on exactly what a handler threw. */
+    @SuppressWarnings("unchecked")
+    static <E extends Throwable> RuntimeException sneaky(Throwable t) throws E {
+        throw (E) t;
+    }
+}
