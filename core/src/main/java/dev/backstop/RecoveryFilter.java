@@ -255,6 +255,9 @@ public class RecoveryFilter implements Filter {
             chain.doFilter(request, response);
             return;
         }
+        if (request.getDispatcherType() == DispatcherType.ASYNC) {
+            Recovery.rethrowPending(request); // fail() left a failure only the container can end
+        }
         Recovery current = recovery(request);
         Recovery outer = current.enter();
         try {

@@ -237,15 +237,16 @@ class ContainersTest {
 
     /**
      * An async servlet that already sent part of its body when a child task panics: {@code RecoveryFilter.fail}
-     * must not let the body end cleanly. Jetty aborts the connection at once. Tomcat has no quiet abort and no
-     * container thread to rethrow on, so the filter leaves the cycle to Tomcat, which closes the connection at the
-     * async timeout (2 s here) without the final chunk.
+     * must not let the body end cleanly, nor leave it hanging. Jetty aborts the connection at once. Tomcat has no
+     * quiet abort: the filter dispatches and rethrows on the container's thread, and Tomcat closes the connection
+     * without the final chunk. The async timeout (30 s) is longer than the raw client's read timeout (10 s), so a
+     * connection left open until the timeout shows as KEPT_OPEN.
      */
     @Test
     void aChildPanicAfterAnAsyncResponseWasCommittedNeverEndsTheBodyCleanly() throws Exception {
         start("/async-committed", (request, response) -> {
             AsyncContext async = request.startAsync();
-            async.setTimeout(2_000);
+            async.setTimeout(30_000);
             ServletOutputStream out = response.getOutputStream();
             out.write("partial-body".getBytes(StandardCharsets.US_ASCII));
             out.flush();

@@ -36,6 +36,8 @@ public final class Recovery {
 
     /** Request attribute holding the throwable this filter already handled, so no path reports it twice. */
     public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
+    /** Request attribute: a failure {@code fail()} could not end itself, rethrown by the filter on an ASYNC dispatch. */
+    static final String RETHROW_ATTRIBUTE = "dev.backstop.rethrow";
 
     /**
      * Request attribute holding the Recovery of the filter that guards the request, for code that runs off the
@@ -137,9 +139,35 @@ public final class Recovery {
             markHandled(request, failure);
             if (handle(request, response, failure, false)) {
                 async.complete();
+            } else {
+                // Only the container can end this response (a fatal error, or a committed response on a container
+                // without a quiet abort), and only on its own thread: dispatch, and let the filter rethrow there,
+                // rather than leave the client waiting for the async timeout.
+                request.setAttribute(RETHROW_ATTRIBUTE, failure);
+                async.dispatch();
             }
         } catch (Throwable unexpected) {
             // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
+        }
+    }
+
+    /**
+     * On an ASYNC dispatch that {@link #failAsync} started: rethrows, on the container's thread, the failure it
+     * could not end itself (already reported). Does nothing on any other dispatch.
+     */
+    public static void rethrowPending(ServletRequest request) throws IOException, ServletException {
+        Object pending;
+        try {
+            pending = request.getAttribute(RETHROW_ATTRIBUTE);
+            if (pending == null) {
+                return;
+            }
+            request.removeAttribute(RETHROW_ATTRIBUTE);
+        } catch (RuntimeException recycled) {
+            return;
+        }
+        if (pending instanceof Throwable failure) {
+            rethrow(failure);
         }
     }
 
