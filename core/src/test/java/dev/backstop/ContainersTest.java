@@ -13,6 +13,8 @@ import dev.backstop.testing.Container;
 import dev.backstop.testing.Container.Registration;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.ServletServer;
+import dev.backstop.testing.TestServer;
+import dev.backstop.testing.TomcatServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
 import jakarta.servlet.AsyncContext;
@@ -366,5 +368,55 @@ class ContainersTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1));
         assertThat(total(registry, "backstop.panics")).isZero();
+    }
+
+    /** A server whose filter waits {@code grace} for background tasks at shutdown, registered this test's way. */
+    private ServletServer serverWithGrace(String grace) {
+        if (registration == Registration.PROGRAMMATIC) {
+            return container.server(RecoveryFilter.builder().meterRegistry(registry)
+                    .backgroundGracePeriod(Duration.ofMillis(Long.parseLong(grace.replace("ms", "")))).build());
+        }
+        java.util.Map<String, String> params = java.util.Map.of("meter-registry-attribute",
+                Container.REGISTRY_ATTRIBUTE, "background-grace-period", grace);
+        java.util.Map<String, Object> attributes = java.util.Map.of(Container.REGISTRY_ATTRIBUTE, registry);
+        return container == Container.JETTY ? new TestServer(RecoveryFilter.class, params, attributes)
+                : new TomcatServer(RecoveryFilter.class, params, attributes);
+    }
+
+    /**
+     * Stopping the server with background tasks running: a task that finishes within the grace period ends as
+     * usual; one still running after it is interrupted, logged at WARN and counted; nothing ends silently.
+     */
+    @Test
+    void stoppingTheServerGivesBackgroundTasksTheGraceThenInterruptsAndReportsThem() throws Exception {
+        CountDownLatch started = new CountDownLatch(2);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean finished = new AtomicBoolean();
+        AtomicBoolean interrupted = new AtomicBoolean();
+        server = serverWithGrace("300ms").route("/bg", (request, response) -> {
+            ChildTasks.background(request, "polite", () -> {
+                started.countDown();
+                release.await();
+                finished.set(true);
+            });
+            ChildTasks.background(request, "stuck", Blocking.untilInterrupted(started, interrupted));
+            response.getWriter().write("started");
+        }).start();
+        assertThat(get("/bg").statusCode()).isEqualTo(200);
+        started.await();
+        release.countDown();
+
+        server.close();
+        server = null;
+
+        assertThat(finished).as("the polite task finished").isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(interrupted::get);
+        assertThat(logs.at(Level.WARN)).singleElement().satisfies(warning -> assertThat(
+                warning.getFormattedMessage()).contains("background task still running", "task=stuck"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "cancelled")).isEqualTo(1);
+            assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
+        });
+        assertThat(logs.errors()).isEmpty();
     }
 }
