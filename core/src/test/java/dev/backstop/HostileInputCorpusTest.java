@@ -105,6 +105,8 @@ class HostileInputCorpusTest {
                 message("a forged log line", "x\nERROR forged"),
                 message("ANSI escape", "\u001b[31mred"),
                 message("NUL", "before\u0000after"),
+                message("a quote that would close the message field",
+                        "x\" errorId=0000000000000000 source=forged"),
                 message("C1 control, DEL and line separator", "one\u0085two\u007fthree\u2028four"),
                 message("1 MiB of text", ONE_MIB_MESSAGE),
                 new Case("getMessage() and toString() throw", "/hostile", ThrowingMessage::new,
@@ -181,6 +183,7 @@ class HostileInputCorpusTest {
                 .startsWith("panic errorId=" + errorId + " source=" + (route == Route.HANDLER ? "handler" : "child")
                         + " method=GET path=" + expectedLoggedPath(hostile.path()));
         assertThat(event.getMDCPropertyMap()).containsEntry("errorId", errorId);
+        assertMessageFieldIsClosedOnlyAtTheEnd(event.getFormattedMessage());
         for (ILoggingEvent any : logs.all()) {
             assertThat(any.getFormattedMessage())
                     .as("a Backstop log line at %s", any.getLevel())
@@ -194,9 +197,26 @@ class HostileInputCorpusTest {
         assertThat(total(registry, "backstop.responses")).isEqualTo(1.0);
     }
 
+    /** The line ends with {@code message="..."}, and no quote inside it is left unescaped to end it early. */
+    private static void assertMessageFieldIsClosedOnlyAtTheEnd(String line) {
+        int start = line.indexOf(" message=\"");
+        assertThat(start).as("a message field in %s", abbreviate(line)).isPositive();
+        for (int i = start + " message=\"".length(); i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                assertThat(i).as("the message field closes at the end of the line").isEqualTo(line.length() - 1);
+                return;
+            }
+        }
+        throw new AssertionError("the message field is never closed");
+    }
+
     /** The path as the log line shows it: raw (still percent-encoded), cut at 1,024 chars with a marker. */
     private static String expectedLoggedPath(String path) {
-        return path.length() <= 1024 ? path : path.substring(0, 1024) + "...(" + (path.length() - 1024) + " more chars)";
+        return path.length() <= 1024 ? path
+                : path.substring(0, 1024) + "...(" + (path.length() - 1024) + " more chars)";
     }
 
     private static String abbreviate(String text) {
