@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -241,9 +242,14 @@ class SecurityDefaultsTest {
 
     @Test
     void errorIdsAreDistinctSixteenHexDigitsAndNotSequential() throws Exception {
+        AtomicInteger requests = new AtomicInteger();
         server = new TestServer(filter(registry).build()).route("/*", (request, response) -> {
             RuntimeException failure = new IllegalStateException("fails every time");
-            failure.setStackTrace(new StackTraceElement[0]); // keeps 1,000 log events short
+            // One short frame keeps 1,000 log events small; a different one each time keeps every failure distinct,
+            // so that nothing which folds repeated identical panics into one line hides an id from the log.
+            int n = requests.incrementAndGet();
+            failure.setStackTrace(new StackTraceElement[] {
+                new StackTraceElement("example.Handler", "handle" + n, "Handler.java", n)});
             throw failure;
         }).start();
         List<String> ids = new ArrayList<>();
