@@ -1,7 +1,9 @@
 package dev.backstop.internal;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -13,35 +15,33 @@ final class SafeThrowable extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    private SafeThrowable(String message) {
-        super(message, null, false, true);
+    private SafeThrowable(String message, SafeThrowable cause) {
+        // The cause is given here, never through initCause(): this constructor fixes it, even when it is null.
+        super(message, cause, false, true);
     }
 
     static SafeThrowable copyOf(Throwable original) {
         Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        SafeThrowable head = null;
-        SafeThrowable tail = null;
+        List<String> messages = new ArrayList<>();
+        List<StackTraceElement[]> stacks = new ArrayList<>();
         Throwable current = original;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
-            boolean cycle = !seen.add(current);
-            SafeThrowable copy = new SafeThrowable(cycle
-                    ? "[circular reference: " + current.getClass().getName() + "]"
-                    : Texts.escape(Texts.describe(current), Texts.MAX_TEXT));
-            if (!cycle) {
-                copy.setStackTrace(frames(current));
-            }
-            if (head == null) {
-                head = copy;
-            } else {
-                tail.initCause(copy);
-            }
-            tail = copy;
-            if (cycle) {
+            if (!seen.add(current)) {
+                messages.add("[circular reference: " + current.getClass().getName() + "]");
+                stacks.add(new StackTraceElement[0]);
                 break;
             }
+            messages.add(Texts.escape(Texts.describe(current), Texts.MAX_TEXT));
+            stacks.add(frames(current));
             current = Texts.cause(current);
         }
-        return head;
+        // Built from the deepest cause up, each copy taking its cause in the constructor.
+        SafeThrowable copy = null;
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            copy = new SafeThrowable(messages.get(i), copy);
+            copy.setStackTrace(stacks.get(i));
+        }
+        return copy;
     }
 
     private static StackTraceElement[] frames(Throwable t) {

@@ -29,13 +29,19 @@ public final class Texts {
     /**
      * Escapes CR, LF, TAB and every other ISO control character (and the Unicode line and paragraph separators)
      * as {@code \r}, {@code \n}, {@code \t} or {@code \}{@code uXXXX}, escapes backslash as {@code \\} so the
-     * escaping cannot be forged, and truncates to {@code max} chars with a marker that says how much was cut.
+     * escaping cannot be forged, and the double quote as {@code \"} so a quoted field ({@code message="..."})
+     * cannot be closed early; truncates to {@code max} chars (one less rather than split a surrogate pair) with a
+     * marker that says how much was cut. A negative {@code max} counts as 0.
      */
     public static String escape(String raw, int max) {
         if (raw == null) {
             return "null";
         }
-        int limit = Math.min(raw.length(), max);
+        int limit = Math.max(0, Math.min(raw.length(), max));
+        if (limit > 0 && limit < raw.length() && Character.isHighSurrogate(raw.charAt(limit - 1))
+                && Character.isLowSurrogate(raw.charAt(limit))) {
+            limit--;
+        }
         StringBuilder out = null;
         for (int i = 0; i < limit; i++) {
             char c = raw.charAt(i);
@@ -61,7 +67,7 @@ public final class Texts {
     }
 
     private static boolean needsEscape(char c) {
-        return c < 0x20 || c == '\\' || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
+        return c < 0x20 || c == '\\' || c == '"' || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029';
     }
 
     private static void appendEscaped(StringBuilder out, char c) {
@@ -70,6 +76,7 @@ public final class Texts {
             case '\n' -> out.append("\\n");
             case '\t' -> out.append("\\t");
             case '\\' -> out.append("\\\\");
+            case '"' -> out.append("\\\"");
             default -> out.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf])
                     .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
         }

@@ -24,6 +24,18 @@ class TextsTest {
     }
 
     @Test
+    void escapesTheQuoteSoAQuotedFieldCannotBeClosedEarly() {
+        assertThat(Texts.escape("x\" errorId=forged source=\"y", 100))
+                .isEqualTo("x\\\" errorId=forged source=\\\"y");
+    }
+
+    @Test
+    void neverCutsASurrogatePairAndTakesANegativeLimitAsZero() {
+        assertThat(Texts.escape("a\ud83d\ude00b", 2)).isEqualTo("a...(3 more chars)");
+        assertThat(Texts.escape("abc", -1)).isEqualTo("...(3 more chars)");
+    }
+
+    @Test
     void stackTraceSurvivesCyclesAndBrokenMessages() {
         RuntimeException first = new RuntimeException("first");
         RuntimeException second = new RuntimeException("second", first) {
