@@ -12,6 +12,7 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -274,7 +275,7 @@ class RegistrationAndConfigurationTest {
 
     @Test
     void aFilterBuiltFromABackstopReportsThroughItsPipeline() throws Exception {
-        Backstop backstop = Backstop.builder().meterRegistry(registry).build();
+        Backstop backstop = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build();
         ServletContextHandler context = new ServletContextHandler("/");
         context.addFilter(new FilterHolder(RecoveryFilter.builder().backstop(backstop).build()), "/*",
                 EnumSet.of(DispatcherType.REQUEST));
