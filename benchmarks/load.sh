@@ -3,7 +3,7 @@
 #   benchmarks/load.sh --quick   about three minutes: 2 rounds of 5 s per side and pair
 #   benchmarks/load.sh           the full run: 5 rounds of 20 s per side and pair
 # Environment: PORT (default 18180; the logging server uses PORT+1), CONNECTIONS (32), THREADS (2), JAVA (java),
-#   LOG_FILE (where the logging server writes, default /dev/null: formatting and write calls, no disk).
+#   LOG_FILE (where the reader of the logging server's stdout writes it, default /dev/null).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +21,19 @@ echo "== building benchmarks/target/benchmarks.jar"
 mvn -q -pl benchmarks -am package -DskipTests
 
 # Two servers: one logging to the no-op backend (the Backstop-versus-baseline pairs), one logging through logback to
-# LOG_FILE (the log-storm pair: Jetty writes a stack per failure, Backstop folds identical ones).
+# standard output, piped to a reader that writes LOG_FILE, as a container runtime collects a service's logs (the
+# log-storm pair: Jetty writes a stack per failure, Backstop folds identical ones).
 LOG_PORT=$((PORT + 1)); LOG_FILE="${LOG_FILE:-/dev/null}"
 SERVERS=()
 trap 'kill "${SERVERS[@]}" 2>/dev/null || true' EXIT
-start_server() { # port, then JVM options
-  local port=$1; shift
-  "$JAVA" "$@" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$port" >/dev/null 2>&1 &
+start_server() { # port, where its standard output goes, then JVM options
+  local port=$1 out=$2; shift 2
+  if [ "$out" = "-" ]; then
+    "$JAVA" "$@" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$port" >/dev/null 2>&1 &
+  else
+    "$JAVA" "$@" -cp benchmarks/target/benchmarks.jar dev.backstop.benchmarks.LoadServer "$port" \
+      > >(cat > "$out") 2>/dev/null &
+  fi
   SERVERS+=($!)
   for _ in $(seq 1 50); do
     curl -s -o /dev/null "http://127.0.0.1:$port/with/hello" && return 0
@@ -35,9 +41,9 @@ start_server() { # port, then JVM options
   done
   echo "the load server on port $port did not start" >&2; exit 1
 }
-start_server "$PORT" -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider
-start_server "$LOG_PORT" -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider \
-  -Dlogback.configurationFile=load-logback.xml -DLOG_FILE="$LOG_FILE"
+start_server "$PORT" - -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider
+start_server "$LOG_PORT" "$LOG_FILE" -Dslf4j.provider=ch.qos.logback.classic.spi.LogbackServiceProvider \
+  -Dlogback.configurationFile=load-logback.xml
 echo "== $("$JAVA" -version 2>&1 | head -n 1); wrk -t$THREADS -c$CONNECTIONS; $ROUNDS rounds of ${DURATION}s per side, A and B alternating"
 
 RESULTS=$(mktemp)
@@ -54,7 +60,7 @@ PAIRS=(
   "hello|$PORT|/with/hello|/without/hello|RecoveryFilter vs no filter|0.97"
   "throw|$PORT|/with/throw|/without/throw|RecoveryFilter vs Jetty's error handling|0.95"
   "fanout|$PORT|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.95"
-  "storm|$LOG_PORT|/with/throw|/without/throw|Log storm: RecoveryFilter (folding) vs Jetty, both logging to a file|2.0"
+  "storm|$LOG_PORT|/with/throw|/without/throw|Log storm: RecoveryFilter (folding) vs Jetty, both logging to stdout|2.0"
 )
 for pair in "${PAIRS[@]}"; do
   IFS='|' read -r name port a b _ _ <<<"$pair"

@@ -21,8 +21,10 @@ import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 
 /**
  * The server {@code load.sh} drives, on loopback. Two applications with the same handlers: {@code /with} behind
- * {@link RecoveryFilter}, {@code /without} behind nothing (Jetty's own error handling). Logging goes to the no-op
- * SLF4J backend for both. Usage: {@code java -cp benchmarks.jar dev.backstop.benchmarks.LoadServer PORT}.
+ * {@link RecoveryFilter}, {@code /without} behind nothing (Jetty's own error handling); both log through the same
+ * SLF4J backend, which {@code load.sh} picks with {@code -Dslf4j.provider}: the no-op one, or logback writing to
+ * standard output for the log-storm pair. Usage: {@code java -cp benchmarks.jar dev.backstop.benchmarks.LoadServer
+ * PORT}.
  */
 public final class LoadServer {
 
