@@ -236,6 +236,28 @@ class ExampleIntegrationTest {
                 .containsAll(queried);
     }
 
+    /**
+     * The example accepts a client's {@code X-Request-Id} for correlation only when it is short and plain
+     * ({@code [A-Za-z0-9-]{1,64}}); anything else is replaced by a fresh id before it is logged or echoed.
+     */
+    @Test
+    @Order(4)
+    void aClientRequestIdIsEchoedOnlyWhenItIsValid() throws Exception {
+        assertThat(withRequestId("order-42-retry").headers().firstValue("X-Request-Id")).hasValue("order-42-retry");
+        for (String hostile : List.of("a".repeat(65), "a b", "x\";DROP", "<script>", "id~tilde", "%0d%0aSet-Cookie")) {
+            HttpResponse<String> response = withRequestId(hostile);
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.headers().firstValue("X-Request-Id")).as("for %s", hostile)
+                    .hasValueSatisfying(id -> assertThat(id).isNotEqualTo(hostile).matches("[0-9a-f]{1,16}"));
+        }
+    }
+
+    private HttpResponse<String> withRequestId(String id) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello"))
+                .header("X-Request-Id", id).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     /** The metric names in every PromQL expression of the dashboard (panels, rows' panels and templating). */
     static Set<String> dashboardMetricNames() throws IOException {
         Path file = Path.of("..", "src", "dashboards", "backstop.json");
