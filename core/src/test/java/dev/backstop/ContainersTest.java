@@ -220,6 +220,34 @@ class ContainersTest {
         awaitAbortCounted("abort_request");
     }
 
+    /**
+     * {@code RecoveryFilter.fail} with an {@code AbortRequestException} from an async servlet's own thread, before
+     * anything was committed: the same abort as on the request thread, and never the container's error page (which
+     * on Tomcat names the exception). The async timeout (30 s) is longer than the raw client's read timeout (10 s),
+     * so a response left open shows as KEPT_OPEN.
+     */
+    @Test
+    void anAbortPassedToFailBeforeCommitAbortsWithoutAnErrorPage() throws Exception {
+        start("/async-abort", (request, response) -> {
+            AsyncContext async = request.startAsync();
+            async.setTimeout(30_000);
+            response.setHeader("X-Partial", "never sent");
+            async.start(() -> RecoveryFilter.fail(async, new AbortRequestException("changed my mind")));
+        });
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/async-abort", true);
+
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertThat(exchange.text()).doesNotContain("AbortRequestException", "changed my mind", "X-Partial", "<html");
+        if (container == Container.TOMCAT) {
+            assertThat(exchange.head()).startsWith("HTTP/1.1 500").containsIgnoringCase("Cache-Control: no-store");
+            assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
+        }
+        assertThat(logs.errors()).isEmpty();
+        assertThat(total(registry, "backstop.panics")).isZero();
+        awaitAbortCounted("abort_request");
+    }
+
     @Test
     void abortRequestExceptionAfterCommitEndsTheBodyWithoutCompletingIt() throws Exception {
         start("/abort-committed", (request, response) -> {

@@ -160,6 +160,30 @@ class LogStormTest {
                 .noneMatch(t -> t.getName().equals("backstop-log-summary")));
     }
 
+    /** As Spring MVC does: every handler failure wrapped in a ServletException made at the same place. */
+    private static jakarta.servlet.ServletException wrap(Throwable cause) {
+        return new jakarta.servlet.ServletException("Request processing failed: " + cause, cause);
+    }
+
+    @Test
+    void failuresWrappedAtOneSiteAreToldApartByWhatTheyWrap() throws Exception {
+        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry)
+                .logStormInterval(Duration.ofHours(1)).build())
+                .route("/wrapped", (request, response) -> {
+                    throw wrap("state".equals(request.getParameter("kind"))
+                            ? new IllegalStateException("one failure") : new IllegalArgumentException("another"));
+                })
+                .start();
+        String state = errorIdOf("/wrapped?kind=state");
+        String argument = errorIdOf("/wrapped?kind=argument");
+        errorIdOf("/wrapped?kind=state");
+
+        assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage)
+                .satisfiesExactly(line -> assertThat(line).contains("errorId=" + state),
+                        line -> assertThat(line).contains("errorId=" + argument));
+        assertThat(total(registry, "backstop.folded.lines")).isEqualTo(1);
+    }
+
     @Test
     void zeroIntervalLogsEveryPanic() throws Exception {
         start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build());

@@ -1,5 +1,6 @@
 package dev.backstop.internal;
 
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 
 /**
@@ -12,11 +13,21 @@ public final class ErrorIds {
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     // A few generators, picked by thread, so that a failure storm on many threads does not queue on one lock.
+    // SHA1PRNG instances (each seeded from the system's entropy on first use) lock only themselves; the platform
+    // default on Linux (NativePRNG) shares one lock between all its instances.
     private static final SecureRandom[] RANDOMS = new SecureRandom[8];
 
     static {
         for (int i = 0; i < RANDOMS.length; i++) {
-            RANDOMS[i] = new SecureRandom();
+            RANDOMS[i] = generator();
+        }
+    }
+
+    private static SecureRandom generator() {
+        try {
+            return SecureRandom.getInstance("SHA1PRNG");
+        } catch (NoSuchAlgorithmException | RuntimeException unavailable) {
+            return new SecureRandom();
         }
     }
 

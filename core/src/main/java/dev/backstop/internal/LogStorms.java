@@ -29,6 +29,8 @@ final class LogStorms {
     static final int MAX_KINDS = 1000;
     /** Error ids of folded failures quoted in a summary. */
     static final int SAMPLED_IDS = 5;
+    /** How long {@link #flush()} waits for the summary thread to finish a line it is writing. */
+    private static final long FLUSH_WAIT_MILLIS = 1000;
 
     private final long intervalNanos;
     private final Consumer<String> summaries;
@@ -62,8 +64,7 @@ final class LogStorms {
         Key key = Key.of(source, failure);
         long now = System.nanoTime();
         Window window = windows.get(key);
-        if (window != null && window.fold(now, errorId)) {
-            startFlusher();
+        if (window != null && folded(window, now, errorId)) {
             return false;
         }
         if (window == null && windows.size() >= MAX_KINDS) {
@@ -73,10 +74,9 @@ final class LogStorms {
             }
         }
         Window fresh = new Window(now + intervalNanos, describe.describe());
-        Window raced = window == null ? windows.putIfAbsent(key, fresh)
-                : windows.replace(key, window, fresh) ? null : windows.get(key);
-        if (raced != null && raced.fold(now, errorId)) {
-            startFlusher();
+        // A window removed meanwhile (by the summary thread) is replaced as if it had never been there.
+        Window raced = window == null || !windows.replace(key, window, fresh) ? windows.putIfAbsent(key, fresh) : null;
+        if (raced != null && folded(raced, now, errorId)) {
             return false;
         }
         if (window != null) {
@@ -85,7 +85,23 @@ final class LogStorms {
         return true;
     }
 
-    /** Writes every pending summary now, and lets the summary thread end; for shutdown. */
+    /** Folds into {@code window}; the first fold of a window makes sure the summary thread will write it. */
+    private boolean folded(Window window, long now, String errorId) {
+        int folds = window.fold(now, errorId);
+        if (folds == 1) {
+            startFlusher();
+            Thread current = flusher;
+            if (current != null) {
+                LockSupport.unpark(current); // it may be parked until a later window's end
+            }
+        }
+        return folds > 0;
+    }
+
+    /**
+     * Writes every pending summary now, and lets the summary thread end; for shutdown. Waits briefly for a summary
+     * the summary thread is writing at this moment.
+     */
     void flush() {
         for (Map.Entry<Key, Window> entry : windows.entrySet()) {
             if (windows.remove(entry.getKey(), entry.getValue())) {
@@ -93,8 +109,13 @@ final class LogStorms {
             }
         }
         Thread current = flusher;
-        if (current != null) {
+        if (current != null && current != Thread.currentThread()) {
             LockSupport.unpark(current);
+            try {
+                current.join(FLUSH_WAIT_MILLIS);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -208,15 +229,16 @@ final class LogStorms {
             return now - end >= 0;
         }
 
-        synchronized boolean fold(long now, String errorId) {
+        /** @return how many failures this window has folded with this one, or 0 when it could not take it */
+        synchronized int fold(long now, String errorId) {
             if (closed || expired(now)) {
-                return false;
+                return 0;
             }
             folded++;
             if (sample.size() < SAMPLED_IDS) {
                 sample.add(errorId);
             }
-            return true;
+            return folded;
         }
 
         synchronized boolean hasFolded() {

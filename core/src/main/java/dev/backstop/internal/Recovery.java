@@ -38,6 +38,7 @@ public final class Recovery {
     public static final String HANDLED_ATTRIBUTE = "dev.backstop.handled";
     /** Request attribute: a failure {@code fail()} could not end itself, rethrown by the filter on an ASYNC dispatch. */
     static final String RETHROW_ATTRIBUTE = "dev.backstop.rethrow";
+    private static final String DISPATCHED_ATTRIBUTE = "dev.backstop.rethrow.dispatched";
 
     /**
      * Request attribute holding the Recovery of the filter that guards the request, for code that runs off the
@@ -139,12 +140,18 @@ public final class Recovery {
             markHandled(request, failure);
             if (handle(request, response, failure, false)) {
                 async.complete();
-            } else {
-                // Only the container can end this response (a fatal error, or a committed response on a container
-                // without a quiet abort), and only on its own thread: dispatch, and let the filter rethrow there,
-                // rather than leave the client waiting for the async timeout.
+            } else if (!isFatal(failure) && request.getAttribute(DISPATCHED_ATTRIBUTE) == null) {
+                // Only the container can end this response (a container without a quiet abort), and only on its
+                // own thread: dispatch once, and let the filter rethrow there, rather than leave the client waiting
+                // for the async timeout. Once per request, so that a filter not mapped for ASYNC (the servlet runs
+                // again instead) cannot loop.
+                request.setAttribute(DISPATCHED_ATTRIBUTE, Boolean.TRUE);
                 request.setAttribute(RETHROW_ATTRIBUTE, failure);
-                async.dispatch();
+                try {
+                    async.dispatch();
+                } catch (RuntimeException cannotDispatch) {
+                    request.removeAttribute(RETHROW_ATTRIBUTE); // the application's own next dispatch runs as usual
+                }
             }
         } catch (Throwable unexpected) {
             // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
@@ -286,11 +293,17 @@ public final class Recovery {
             return true;
         }
         reporter.response(Meters.OUTCOME_CONTAINER, reason);
+        commitBareError(response);
         if (mayRethrow) {
-            commitBareError(response);
             rethrow(failure);
         }
         return false;
+    }
+
+    /** A fatal error is left to the container as it is: no dispatch, no reset. */
+    private static boolean isFatal(Throwable failure) {
+        Throwable thrown = Classifier.unwrap(failure);
+        return thrown instanceof VirtualMachineError && !(thrown instanceof StackOverflowError);
     }
 
     /**

@@ -201,7 +201,10 @@ public final class Reporter {
             return false;
         }
         try {
-            if (storms.admit(where.source(), failure, errorId, () -> describe(kind, errorId, failure, where))) {
+            // What was thrown, under plain ServletException wrappers (Spring MVC wraps every handler failure in one
+            // made at the same place): otherwise every wrapped failure would look identical.
+            Throwable thrown = Classifier.unwrap(failure);
+            if (storms.admit(where.source(), thrown, errorId, () -> describe(kind, errorId, thrown, where))) {
                 return false;
             }
         } catch (Throwable limiterFailed) {
