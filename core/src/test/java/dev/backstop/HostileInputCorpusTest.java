@@ -4,6 +4,7 @@ import static dev.backstop.testing.Meters.total;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.SelfFailureAndHostileInputTest.HostileException;
 import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.TestServer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -109,8 +110,8 @@ class HostileInputCorpusTest {
                         "x\" errorId=0000000000000000 source=forged"),
                 message("C1 control, DEL and line separator", "one\u0085two\u007fthree\u2028four"),
                 message("1 MiB of text", ONE_MIB_MESSAGE),
-                new Case("getMessage() and toString() throw", "/hostile", ThrowingMessage::new,
-                        List.of(ThrowingMessage.class.getSimpleName(), "getMessage", "broken")),
+                new Case("getMessage() and toString() throw", "/hostile", HostileException::new,
+                        List.of(HostileException.class.getSimpleName(), "getMessage", "broken")),
                 new Case("null message", "/hostile", IllegalStateException::new,
                         List.of("IllegalStateException")),
                 new Case("cyclic cause chain through initCause", "/hostile",
@@ -234,26 +235,6 @@ class HostileInputCorpusTest {
             out.append('.');
         }
         return out.toString();
-    }
-
-    /** A throwable whose message and string form throw, as some proxies' do. */
-    static final class ThrowingMessage extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage is broken");
-        }
-
-        @Override
-        public String getLocalizedMessage() {
-            throw new IllegalStateException("getLocalizedMessage is broken");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString is broken");
-        }
     }
 
     /** a -> b -> a, built with the standard {@code initCause}. */

@@ -61,6 +61,11 @@ class SelfFailureAndHostileInputTest {
         }
 
         @Override
+        public String getLocalizedMessage() {
+            throw new IllegalStateException("getLocalizedMessage is broken");
+        }
+
+        @Override
         public String toString() {
             throw new IllegalStateException("toString is broken");
         }
