@@ -178,11 +178,13 @@ public class RecoveryFilter implements Filter {
                 : executorFrom(context, config.getInitParameter(CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM));
         int cap = maxChildTasks != null ? maxChildTasks : maxChildTasksParam(config.getInitParameter(MAX_CHILD_TASKS_PARAM));
         Duration grace = backgroundGracePeriod != null ? backgroundGracePeriod
-                : graceParam(config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM));
+                : durationParam(BACKGROUND_GRACE_PERIOD_PARAM, config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM),
+                        DEFAULT_BACKGROUND_GRACE_PERIOD, "500ms, 10s, 1m or PT10S");
         boolean installHandler = uncaughtExceptionHandler != null ? uncaughtExceptionHandler
                 : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER_PARAM, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
         Duration stormInterval = logStormInterval != null ? logStormInterval
-                : stormParam(config.getInitParameter(LOG_STORM_INTERVAL_PARAM));
+                : durationParam(LOG_STORM_INTERVAL_PARAM, config.getInitParameter(LOG_STORM_INTERVAL_PARAM),
+                        DEFAULT_LOG_STORM_INTERVAL, "0, 500ms, 10s, 1m or PT10S");
         Recovery previous = recovery;
         Reporter reporter = reporterFor(registry, stormInterval);
         this.recovery = newRecovery(reporter, expose, responder, type, context, executor, cap, grace);
@@ -249,13 +251,14 @@ public class RecoveryFilter implements Filter {
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
+        DispatcherType dispatch = request.getDispatcherType();
         if (!(request instanceof HttpServletRequest httpRequest)
                 || !(response instanceof HttpServletResponse httpResponse)
-                || isNested(request.getDispatcherType())) {
+                || isNested(dispatch)) {
             chain.doFilter(request, response);
             return;
         }
-        if (request.getDispatcherType() == DispatcherType.ASYNC) {
+        if (dispatch == DispatcherType.ASYNC) {
             Recovery.rethrowPending(request); // fail() left a failure only the container can end
         }
         Recovery current = recovery(request);
@@ -391,28 +394,28 @@ public class RecoveryFilter implements Filter {
         return value;
     }
 
-    private static Duration graceParam(String value) throws ServletException {
+    /**
+     * A duration init-param, {@code fallback} when unset; {@code examples} lists the forms the message suggests.
+     */
+    private static Duration durationParam(String name, String value, Duration fallback, String examples)
+            throws ServletException {
         if (value == null) {
-            return DEFAULT_BACKGROUND_GRACE_PERIOD;
+            return fallback;
         }
         try {
-            return checkGrace(parseDuration(value.trim()));
+            Duration parsed = parseDuration(value.trim());
+            if (!parsed.isNegative()) {
+                return parsed;
+            }
         } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new ServletException("Init-param '" + BACKGROUND_GRACE_PERIOD_PARAM + "' must be a duration such "
-                    + "as 500ms, 10s, 1m or PT10S, not negative, but was '" + value + "'", e);
+            throw badDuration(name, value, examples, e);
         }
+        throw badDuration(name, value, examples, null);
     }
 
-    private static Duration stormParam(String value) throws ServletException {
-        if (value == null) {
-            return DEFAULT_LOG_STORM_INTERVAL;
-        }
-        try {
-            return Reporter.checkInterval(parseDuration(value.trim()));
-        } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new ServletException("Init-param '" + LOG_STORM_INTERVAL_PARAM + "' must be a duration such "
-                    + "as 0, 500ms, 10s, 1m or PT10S, not negative, but was '" + value + "'", e);
-        }
+    private static ServletException badDuration(String name, String value, String examples, Exception cause) {
+        return new ServletException("Init-param '" + name + "' must be a duration such as " + examples
+                + ", not negative, but was '" + value + "'", cause);
     }
 
     /** Accepts {@code 0}, {@code 500ms}, {@code 10s}, {@code 2m} and ISO-8601 ({@code PT10S}). */

@@ -1,5 +1,6 @@
 package dev.backstop.testing;
 
+import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
@@ -30,6 +31,22 @@ public interface ServletServer extends AutoCloseable {
 
     @Override
     void close() throws Exception;
+
+    /** A servlet that runs {@code handler} for every method and passes on exactly what it threw. */
+    static HttpServlet servlet(Handler handler) {
+        return new HttpServlet() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected void service(HttpServletRequest request, HttpServletResponse response) {
+                try {
+                    handler.handle(request, response);
+                } catch (Throwable e) {
+                    throw ServletServer.<RuntimeException>sneaky(e);
+                }
+            }
+        };
+    }
 
     /** Throws {@code t} unchecked, so that a servlet passes on exactly what a handler threw. */
     @SuppressWarnings("unchecked")

@@ -2,9 +2,6 @@ package dev.backstop.testing;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
 import java.util.EnumSet;
 import java.util.Map;
@@ -69,18 +66,7 @@ public final class TestServer implements ServletServer {
 
     @Override
     public TestServer route(String pathSpec, ServletServer.Handler handler) {
-        ServletHolder holder = new ServletHolder(new HttpServlet() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected void service(HttpServletRequest request, HttpServletResponse response) {
-                try {
-                    handler.handle(request, response);
-                } catch (Throwable e) {
-                    throw ServletServer.<RuntimeException>sneaky(e);
-                }
-            }
-        });
+        ServletHolder holder = new ServletHolder(ServletServer.servlet(handler));
         holder.setAsyncSupported(true);
         context.addServlet(holder, pathSpec);
         return this;

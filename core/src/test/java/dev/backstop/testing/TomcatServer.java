@@ -2,9 +2,6 @@ package dev.backstop.testing;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
-import jakarta.servlet.http.HttpServlet;
-import jakarta.servlet.http.HttpServletRequest;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -106,18 +103,7 @@ public final class TomcatServer implements ServletServer {
             throw new IllegalStateException("add routes before start()");
         }
         String name = "servlet-" + servlets++;
-        Wrapper wrapper = Tomcat.addServlet(context, name, new HttpServlet() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected void service(HttpServletRequest request, HttpServletResponse response) {
-                try {
-                    handler.handle(request, response);
-                } catch (Throwable e) {
-                    throw ServletServer.<RuntimeException>sneaky(e);
-                }
-            }
-        });
+        Wrapper wrapper = Tomcat.addServlet(context, name, ServletServer.servlet(handler));
         wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded(pathSpec, name);
         return this;
