@@ -1,14 +1,11 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
@@ -16,23 +13,23 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** A failure after the response was committed must never look like a complete response on the wire. */
 class CommittedResponseTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        logs = CapturedLogs.of("dev.backstop");
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/chunked", (request, response) -> {
                     if (request.getParameter("async") != null && request.getDispatcherType() == DispatcherType.REQUEST) {
                         request.startAsync().dispatch();
@@ -53,12 +50,6 @@ class CommittedResponseTest {
                 .start();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        server.close();
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"/chunked", "/chunked?async=true"})
     void committedChunkedResponseIsAbortedWithoutTheFinalChunk(String path) throws Exception {
@@ -69,11 +60,11 @@ class CommittedResponseTest {
         assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
 
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IllegalStateException"))
                 .isEqualTo(1.0);
-        assertThat(count(registry, "backstop.responses", "outcome", "aborted", "reason", "panic")).isEqualTo(1.0);
-        assertThat(total(registry, "backstop.responses")).isEqualTo(1.0);
+        assertThat(harness.count("backstop.responses", "outcome", "aborted", "reason", "panic")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.responses")).isEqualTo(1.0);
     }
 
     @Test
@@ -83,8 +74,8 @@ class CommittedResponseTest {
         assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Content-Length: 100");
         assertThat(exchange.body()).isEqualTo("0123456789");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(count(registry, "backstop.responses", "outcome", "aborted", "reason", "panic")).isEqualTo(1.0);
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.count("backstop.responses", "outcome", "aborted", "reason", "panic")).isEqualTo(1.0);
     }
 
     @Test
