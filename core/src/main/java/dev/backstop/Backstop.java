@@ -1,23 +1,29 @@
 package dev.backstop;
 
-import dev.backstop.internal.Guard;
-import dev.backstop.internal.GuardedExecutorService;
-import dev.backstop.internal.GuardedScheduledExecutorService;
-import dev.backstop.internal.Reporter;
-import dev.backstop.internal.UncaughtHandler;
+import dev.backstop.internal.executor.ExecutorGuard;
+import dev.backstop.internal.executor.GuardedExecutorService;
+import dev.backstop.internal.executor.GuardedScheduledExecutorService;
+import dev.backstop.internal.executor.UncaughtHandler;
+import dev.backstop.internal.pipeline.Guard;
+import dev.backstop.internal.pipeline.Pipeline;
+import dev.backstop.internal.tasks.TaskRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * Backstop beyond the request: one reporting pipeline, configured once, for work that no filter and no
- * {@link ChildTasks} group watches. The Java form of Go's forgotten goroutine: every failure of a guarded executor,
- * thread or {@code CompletableFuture} is logged once and counted in {@code backstop.panics} with
+ * The root of Backstop: one reporting pipeline (error ids, the log, log storms, meters), the one guard every piece of
+ * guarded work runs through, and the runtime of {@link ChildTasks}. A {@link RecoveryFilter} builds one of its own or
+ * joins one; everything else reaches it from there. It also brings work that no filter and no {@code ChildTasks}
+ * group watches into the same pipeline, the Java form of Go's forgotten goroutine: every failure of a guarded
+ * executor, thread or {@code CompletableFuture} is logged once and counted in {@code backstop.panics} with
  * {@code source=executor} or {@code source=thread}, next to the handler and child panics.
  * <pre>{@code
  * Backstop backstop = Backstop.builder().meterRegistry(registry).build();
@@ -27,6 +33,8 @@ import java.util.concurrent.ThreadFactory;
  * backstop.guard(CompletableFuture.runAsync(this::warmCaches, workers));
  * backstop.installUncaughtExceptionHandler();
  * RecoveryFilter filter = RecoveryFilter.builder().backstop(backstop).build();   // same pipeline, same meters
+ * ...
+ * backstop.close();                                     // when the application stops
  * }</pre>
  *
  * <p>The rules:
@@ -45,22 +53,45 @@ import java.util.concurrent.ThreadFactory;
  *   <li>{@code shutdown}, {@code shutdownNow}, {@code awaitTermination} and {@code close} are the wrapped
  *       executor's own.</li>
  * </ul>
- * Immutable and thread-safe, except the uncaught-handler pair, which is synchronized.
+ *
+ * <p><b>Lifecycle.</b> A Backstop holds no thread until it needs one, and nothing JVM-wide: what it has reported
+ * belongs to each failure's own report chain, its meters to itself. {@link #close()} ends what it started: it waits
+ * for background tasks (up to {@link Builder#backgroundGracePeriod(Duration)}), stops its child-task threads and
+ * timer, writes pending log summaries, removes its {@code backstop.tasks.active} gauges from the registry and takes
+ * its uncaught-exception handler out of the chain. A filter closes the Backstop it built at {@code destroy()}; one
+ * you build is yours to close when the application stops. Guarded executors stay the application's to shut down.
+ *
+ * <p>Immutable and thread-safe, except the uncaught-handler pair, which is synchronized.
  */
-public final class Backstop {
+public final class Backstop implements AutoCloseable {
 
     /** Default of {@link Builder#propagateMdc(boolean)}. */
     public static final boolean DEFAULT_PROPAGATE_MDC = true;
     /** Default of {@link Builder#cancelFailedPeriodicTasks(boolean)}: a failing run does not end the schedule. */
     public static final boolean DEFAULT_CANCEL_FAILED_PERIODIC_TASKS = false;
+    /** Default of {@link Builder#name(String)}. */
+    public static final String DEFAULT_NAME = "default";
+    /** Default of {@link Builder#maxChildTasks(int)}. */
+    public static final int DEFAULT_MAX_CHILD_TASKS = 1000;
+    /** Default of {@link Builder#backgroundGracePeriod(Duration)}. */
+    public static final Duration DEFAULT_BACKGROUND_GRACE_PERIOD = Duration.ofSeconds(5);
+    /** Default of {@link Builder#logStormInterval(Duration)}. */
+    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Pipeline.DEFAULT_LOG_STORM_INTERVAL;
 
-    private final Reporter reporter;
-    private final Guard guard;
+    private final String name;
+    private final Pipeline pipeline;
+    private final ExecutorGuard executors;
+    private final TaskRuntime tasks;
     private UncaughtHandler installed;
+    private boolean closed;
 
     private Backstop(Builder builder) {
-        this.reporter = new Reporter(builder.meterRegistry, builder.logStormInterval);
-        this.guard = new Guard(reporter, builder.propagateMdc, builder.cancelFailedPeriodicTasks);
+        this.name = builder.name;
+        this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.clock);
+        Guard guard = new Guard(pipeline);
+        this.executors = new ExecutorGuard(guard, builder.propagateMdc, builder.cancelFailedPeriodicTasks);
+        this.tasks = new TaskRuntime(guard, builder.childTaskExecutor, builder.maxChildTasks,
+                builder.backgroundGracePeriod, builder.capSetting);
     }
 
     /** @return a builder; {@code build()} with no settings reports to {@code Metrics.globalRegistry} */
@@ -68,23 +99,32 @@ public final class Backstop {
         return new Builder();
     }
 
-    Reporter reporter() {
-        return reporter;
+    /** @return this Backstop's name, the {@code backstop} tag of its {@code backstop.tasks.active} gauges */
+    public String name() {
+        return name;
     }
 
-    Guard guardFor() {
-        return guard;
+    Pipeline pipeline() {
+        return pipeline;
+    }
+
+    TaskRuntime tasks() {
+        return tasks;
+    }
+
+    ExecutorGuard executors() {
+        return executors;
     }
 
     /** @return {@code executor}, with every task's failure reported; see the class rules */
     public ExecutorService guard(ExecutorService executor) {
-        return new GuardedExecutorService(Objects.requireNonNull(executor, "executor cannot be null"), guard);
+        return new GuardedExecutorService(Objects.requireNonNull(executor, "executor cannot be null"), executors);
     }
 
     /** @return {@code executor}, with every task's failure reported, periodic ones on every failing run */
     public ScheduledExecutorService guard(ScheduledExecutorService executor) {
         return new GuardedScheduledExecutorService(Objects.requireNonNull(executor, "executor cannot be null"),
-                guard);
+                executors);
     }
 
     /**
@@ -93,7 +133,7 @@ public final class Backstop {
      */
     public ThreadFactory guard(ThreadFactory factory) {
         Objects.requireNonNull(factory, "factory cannot be null");
-        return task -> factory.newThread(guard.thread(task));
+        return task -> factory.newThread(executors.thread(task));
     }
 
     /**
@@ -110,7 +150,7 @@ public final class Backstop {
         Objects.requireNonNull(stage, "stage cannot be null");
         stage.whenComplete((value, failure) -> {
             if (failure != null) {
-                guard.stageFailed(failure);
+                executors.stageFailed(failure);
             }
         });
         return stage;
@@ -122,12 +162,15 @@ public final class Backstop {
      * {@link #uninstallUncaughtExceptionHandler()} (a web application must, when it is undeployed).
      */
     public synchronized void installUncaughtExceptionHandler() {
-        if (installed == null) {
-            installed = UncaughtHandler.install(guard);
+        if (installed == null && !closed) {
+            installed = UncaughtHandler.install(executors);
         }
     }
 
-    /** Restores the default handler that was there before {@link #installUncaughtExceptionHandler()}. Idempotent. */
+    /**
+     * Takes the handler of {@link #installUncaughtExceptionHandler()} out of the chain of default handlers, wherever
+     * it stands (the handler it delegated to takes its place). Idempotent.
+     */
     public synchronized void uninstallUncaughtExceptionHandler() {
         if (installed != null) {
             installed.uninstall();
@@ -136,16 +179,94 @@ public final class Backstop {
     }
 
     /**
+     * Ends what this Backstop started: takes its uncaught-exception handler out, stops child tasks (new ones are
+     * refused; background tasks get up to the grace period, then are interrupted and reported), stops the threads
+     * it made, writes the summaries of folded panics still pending, and removes its gauges from the meter registry.
+     * Guarded executors, and an executor it was given, stay their owner's. Idempotent; the guarded executors,
+     * thread factories and stages keep reporting afterwards.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        uninstallUncaughtExceptionHandler();
+        tasks.close();
+        pipeline.close();
+    }
+
+    /**
      * Settings for a {@link Backstop}. Not thread-safe; {@link #build()} copies them.
      */
     public static final class Builder {
 
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
+        private String name = DEFAULT_NAME;
         private boolean propagateMdc = DEFAULT_PROPAGATE_MDC;
-        private Duration logStormInterval = Reporter.DEFAULT_LOG_STORM_INTERVAL;
+        private Duration logStormInterval = DEFAULT_LOG_STORM_INTERVAL;
         private boolean cancelFailedPeriodicTasks = DEFAULT_CANCEL_FAILED_PERIODIC_TASKS;
+        private Executor childTaskExecutor;
+        private int maxChildTasks = DEFAULT_MAX_CHILD_TASKS;
+        private Duration backgroundGracePeriod = DEFAULT_BACKGROUND_GRACE_PERIOD;
+        private Clock clock = Clock.systemUTC();
+        private String capSetting = "Backstop.Builder.maxChildTasks (default " + DEFAULT_MAX_CHILD_TASKS + ")";
 
         private Builder() {
+        }
+
+        /**
+         * The name of this Backstop: the value of the {@code backstop} tag of its {@code backstop.tasks.active}
+         * gauges, which tells apart Backstops that share a meter registry (two applications in one server, say).
+         * Default {@value Backstop#DEFAULT_NAME}; a filter that builds its own names it after its context path
+         * ({@code /orders}, or {@code /} for the root context).
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name cannot be null");
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("name cannot be blank, but was '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * The executor that runs {@link ChildTasks} and background tasks. Default: a virtual thread per task on
+         * Java 21+, a pool of daemon platform threads on Java 17. Backstop never shuts down an executor it was given.
+         */
+        public Builder childTaskExecutor(Executor executor) {
+            this.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
+            return this;
+        }
+
+        /**
+         * The application-wide cap on child and background tasks running (or queued) at once; beyond it
+         * {@code go} throws {@link java.util.concurrent.RejectedExecutionException} and the rejection is counted.
+         * Default {@value Backstop#DEFAULT_MAX_CHILD_TASKS}.
+         */
+        public Builder maxChildTasks(int maxChildTasks) {
+            this.maxChildTasks = checkMaxChildTasks(maxChildTasks);
+            return this;
+        }
+
+        /** How long {@link Backstop#close()} waits for background tasks before interrupting them. Default 5s. */
+        public Builder backgroundGracePeriod(Duration grace) {
+            this.backgroundGracePeriod = checkGrace(grace);
+            return this;
+        }
+
+        /** The clock of log-storm windows; tests move time instead of waiting for it. */
+        Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock cannot be null");
+            return this;
+        }
+
+        /** How a rejection tells the user to change the cap. */
+        Builder capSetting(String capSetting) {
+            this.capSetting = capSetting;
+            return this;
         }
 
         /** The registry for Backstop's meters. Default {@code Metrics.globalRegistry}. */
@@ -160,7 +281,7 @@ public final class Backstop {
          * interval ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s.
          */
         public Builder logStormInterval(Duration interval) {
-            this.logStormInterval = Reporter.checkInterval(interval);
+            this.logStormInterval = Pipeline.checkInterval(interval);
             return this;
         }
 
@@ -187,5 +308,20 @@ public final class Backstop {
         public Backstop build() {
             return new Backstop(this);
         }
+    }
+
+    static int checkMaxChildTasks(int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException("maxChildTasks must be at least 1, but was " + value);
+        }
+        return value;
+    }
+
+    static Duration checkGrace(Duration grace) {
+        Objects.requireNonNull(grace, "grace cannot be null");
+        if (grace.isNegative()) {
+            throw new IllegalArgumentException("backgroundGracePeriod cannot be negative, but was " + grace);
+        }
+        return grace;
     }
 }

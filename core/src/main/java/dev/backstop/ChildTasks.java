@@ -1,6 +1,7 @@
 package dev.backstop;
 
-import dev.backstop.internal.TaskGroup;
+import dev.backstop.internal.tasks.RequestContext;
+import dev.backstop.internal.tasks.TaskGroup;
 import jakarta.servlet.ServletRequest;
 import java.time.Duration;
 import java.util.Objects;
@@ -44,8 +45,8 @@ import java.util.concurrent.RejectedExecutionException;
  * </ul>
  *
  * <p>Requires {@link RecoveryFilter} in front of the request (for the REQUEST and ASYNC dispatcher types). Tasks
- * run on the filter's executor: a virtual thread per task on Java 21+, a pool of platform threads on Java 17,
- * under an application-wide cap ({@link RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}).
+ * run on the executor of the filter's {@link Backstop}: a virtual thread per task on Java 21+, a pool of platform
+ * threads on Java 17, under an application-wide cap ({@link Backstop#DEFAULT_MAX_CHILD_TASKS}).
  *
  * <p>Thread-safe: tasks may start siblings, and any thread may cancel. Costs: opening a group captures the MDC and
  * walks a few stack frames (a microsecond or two); each task is one small object plus the executor's hand-off.
@@ -71,8 +72,7 @@ public final class ChildTasks implements AutoCloseable {
      * Opens a group with the default policy (wait for all, no limit, no timeout). Call it in the servlet's dispatch,
      * on the request's own thread (in an async request, also later).
      *
-     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request (or this is some other thread
-     *     of a request that is not async), or the request has ended
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
      */
     public static ChildTasks open(ServletRequest request) {
         return builder(request).open();
@@ -86,15 +86,23 @@ public final class ChildTasks implements AutoCloseable {
     /**
      * Runs detached work that may outlive the request (an audit write after the response, say): not cancelled
      * when the request ends, guarded like a child task, and every failure, checked or not, is logged and counted in
-     * {@code backstop.panics{source=background}}, since nobody else can observe it. {@link RecoveryFilter#destroy()}
-     * waits for background tasks for a grace period, then interrupts them.
+     * {@code backstop.panics{source=background}}, since nobody else can observe it. Closing the {@link Backstop} (for
+     * a filter that built its own, {@link RecoveryFilter#destroy()}) waits for background tasks for a grace period,
+     * then interrupts them.
      *
      * @throws RejectedExecutionException when the application-wide cap is reached
      * @throws IllegalStateException when no {@link RecoveryFilter} saw this request
      */
     public static void background(ServletRequest request, String name, Task task) {
         Objects.requireNonNull(request, "request cannot be null");
-        TaskGroup.background(request, checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"));
+        checkName(name, "name");
+        Objects.requireNonNull(task, "task cannot be null");
+        RequestContext context = RequestContext.of(request);
+        if (context == null) {
+            throw new IllegalStateException("ChildTasks.background needs dev.backstop.RecoveryFilter in front of this "
+                    + "request, and it did not see it: map RecoveryFilter for the REQUEST and ASYNC dispatcher types");
+        }
+        context.background(name, task);
     }
 
     /**
@@ -270,8 +278,15 @@ public final class ChildTasks implements AutoCloseable {
          */
         public ChildTasks open() {
             checkOpen();
+            RequestContext context = RequestContext.of(request);
+            if (context == null) {
+                throw new IllegalStateException("ChildTasks needs dev.backstop.RecoveryFilter in front of this "
+                        + "request, and it did not see it: map RecoveryFilter to the same URL patterns for the REQUEST "
+                        + "and ASYNC dispatcher types (web.xml <filter-mapping>, @WebFilter, or "
+                        + "ServletContext.addFilter)");
+            }
             opened = true;
-            return new ChildTasks(TaskGroup.open(request, name, failFast, limit, timeout, ChildTaskException::new));
+            return new ChildTasks(TaskGroup.open(context, name, failFast, limit, timeout, ChildTaskException::new));
         }
 
         private void checkOpen() {

@@ -1,13 +1,11 @@
 package dev.backstop;
 
-import dev.backstop.internal.Guard;
-import dev.backstop.internal.Recovery;
-import dev.backstop.internal.Reporter;
-import dev.backstop.internal.StandardResponder;
-import dev.backstop.internal.TaskRuntime;
-import dev.backstop.internal.UncaughtHandler;
+import dev.backstop.internal.executor.UncaughtHandler;
+import dev.backstop.internal.pipeline.Pipeline;
+import dev.backstop.internal.servlet.FilterSettings;
+import dev.backstop.internal.servlet.Recovery;
+import dev.backstop.internal.servlet.StandardResponder;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -20,10 +18,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.net.URI;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 
@@ -65,94 +60,98 @@ import java.util.concurrent.Executor;
  * }</pre>
  * Settings made with the builder win over init-params; init-params fill in what the builder left unset.
  *
- * <p>The filter also owns the machinery of {@link ChildTasks}: its executor, the application-wide cap on running
- * tasks, and the request boundary, where groups still open are closed and reported as leaks.
+ * <p>The filter is a thin adapter over a {@link Backstop}: its init-params and builder settings become one settings
+ * object, which builds a Backstop of the filter's own (named after its context path, closed at {@link #destroy()})
+ * or joins one the application built ({@link Builder#backstop(Backstop)}, or init-param
+ * {@value #BACKSTOP_ATTRIBUTE_PARAM}). The Backstop reports; the filter answers. The request boundary is the
+ * filter's too: {@link ChildTasks} groups still open when the request ends are closed and reported as leaks.
  *
  * <p>Thread-safe once initialised. The happy path costs a try block, two request getters
- * ({@code getDispatcherType()}, {@code isAsyncStarted()}), one request-attribute read (for {@link ChildTasks}
- * groups to close) and a thread-local mark; the filter allocates nothing for it and sets no attribute. An async
- * request adds one shared {@code AsyncListener} to its context.
+ * ({@code getDispatcherType()}, {@code isAsyncStarted()}) and one request attribute, read and set to an object the
+ * filter shares between requests (through it {@link ChildTasks} finds the filter's Backstop); the filter allocates
+ * nothing for it. An async request adds one shared {@code AsyncListener} to its context.
  */
 public class RecoveryFilter implements Filter {
 
     /** Init-param: {@code true} to put the exception class, message and stack in error bodies. Development only. */
-    public static final String EXPOSE_STACK_TRACES_PARAM = "expose-stack-traces";
+    public static final String EXPOSE_STACK_TRACES_PARAM = FilterSettings.EXPOSE_STACK_TRACES;
     /** Init-param: name of a ServletContext attribute that holds the {@link MeterRegistry} to use. */
-    public static final String METER_REGISTRY_ATTRIBUTE_PARAM = "meter-registry-attribute";
+    public static final String METER_REGISTRY_ATTRIBUTE_PARAM = FilterSettings.METER_REGISTRY_ATTRIBUTE;
+    /**
+     * Init-param: name of a ServletContext attribute that holds a {@link Backstop} for this filter to join (one the
+     * application built in a listener, say), instead of building one of its own. The settings of a Backstop
+     * (registry, log storms, child tasks) are then that Backstop's, and setting them here fails {@code init()}.
+     */
+    public static final String BACKSTOP_ATTRIBUTE_PARAM = FilterSettings.BACKSTOP_ATTRIBUTE;
     /** Init-param: class name of an {@link ErrorResponder} with a public no-arg constructor. */
-    public static final String ERROR_RESPONDER_PARAM = "error-responder";
+    public static final String ERROR_RESPONDER_PARAM = FilterSettings.ERROR_RESPONDER;
     /** Init-param: the {@code type} URI of problem+json bodies. */
-    public static final String PROBLEM_TYPE_PARAM = "problem-type";
+    public static final String PROBLEM_TYPE_PARAM = FilterSettings.PROBLEM_TYPE;
 
     /**
      * Init-param: name of a ServletContext attribute that holds the {@link Executor} for {@link ChildTasks}.
      * Default: Backstop's own (virtual threads on Java 21+, a platform-thread pool on Java 17).
      */
-    public static final String CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM = "child-task-executor-attribute";
+    public static final String CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM = FilterSettings.CHILD_TASK_EXECUTOR_ATTRIBUTE;
     /** Init-param: the application-wide cap on child and background tasks running at once. */
-    public static final String MAX_CHILD_TASKS_PARAM = "max-child-tasks";
+    public static final String MAX_CHILD_TASKS_PARAM = FilterSettings.MAX_CHILD_TASKS;
     /** Init-param: how long {@link #destroy()} waits for background tasks, such as {@code 10s}, {@code PT10S}. */
-    public static final String BACKGROUND_GRACE_PERIOD_PARAM = "background-grace-period";
+    public static final String BACKGROUND_GRACE_PERIOD_PARAM = FilterSettings.BACKGROUND_GRACE_PERIOD;
 
     /**
      * Init-param: identical panics (same source, exception class and top stack frames) are logged with their stack
      * at most once per this interval; the rest are counted, folded into one summary line per interval, and counted
      * in {@code backstop.folded.lines}. {@code 0} logs every panic in full.
      */
-    public static final String LOG_STORM_INTERVAL_PARAM = "log-storm-interval";
+    public static final String LOG_STORM_INTERVAL_PARAM = FilterSettings.LOG_STORM_INTERVAL;
     /** Default of {@value #LOG_STORM_INTERVAL_PARAM}. */
-    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Reporter.DEFAULT_LOG_STORM_INTERVAL;
+    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Backstop.DEFAULT_LOG_STORM_INTERVAL;
 
     /**
      * Init-param: {@code true} to install, at {@code init()}, a JVM-wide default uncaught-exception handler that
-     * reports ({@code source=thread}) and delegates to the previous one, restored at {@code destroy()}.
+     * reports ({@code source=thread}) and delegates to the previous one, taken out again at {@code destroy()}.
      */
-    public static final String UNCAUGHT_EXCEPTION_HANDLER_PARAM = "uncaught-exception-handler";
+    public static final String UNCAUGHT_EXCEPTION_HANDLER_PARAM = FilterSettings.UNCAUGHT_EXCEPTION_HANDLER;
     /** Default of {@value #UNCAUGHT_EXCEPTION_HANDLER_PARAM}. */
-    public static final boolean DEFAULT_UNCAUGHT_EXCEPTION_HANDLER = false;
+    public static final boolean DEFAULT_UNCAUGHT_EXCEPTION_HANDLER = FilterSettings.DEFAULT_UNCAUGHT_EXCEPTION_HANDLER;
 
     /** Default of {@value #MAX_CHILD_TASKS_PARAM}. */
-    public static final int DEFAULT_MAX_CHILD_TASKS = 1000;
+    public static final int DEFAULT_MAX_CHILD_TASKS = Backstop.DEFAULT_MAX_CHILD_TASKS;
     /** Default of {@value #BACKGROUND_GRACE_PERIOD_PARAM}. */
-    public static final Duration DEFAULT_BACKGROUND_GRACE_PERIOD = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_BACKGROUND_GRACE_PERIOD = Backstop.DEFAULT_BACKGROUND_GRACE_PERIOD;
 
     /** Default of {@value #EXPOSE_STACK_TRACES_PARAM}: stack traces stay in the logs. */
-    public static final boolean DEFAULT_EXPOSE_STACK_TRACES = false;
+    public static final boolean DEFAULT_EXPOSE_STACK_TRACES = FilterSettings.DEFAULT_EXPOSE_STACK_TRACES;
     /** The ServletContext attribute consulted when {@value #METER_REGISTRY_ATTRIBUTE_PARAM} is not set. */
-    public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
+    public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = FilterSettings.DEFAULT_METER_REGISTRY_ATTRIBUTE;
     /** Default of {@value #PROBLEM_TYPE_PARAM}, RFC 9457's "no further semantics". */
-    public static final String DEFAULT_PROBLEM_TYPE = "about:blank";
+    public static final String DEFAULT_PROBLEM_TYPE = FilterSettings.DEFAULT_PROBLEM_TYPE;
 
-    private final MeterRegistry meterRegistry;
-    private final Backstop backstop;
-    private final Boolean uncaughtExceptionHandler;
-    private final Boolean exposeStackTraces;
-    private final ErrorResponder errorResponder;
-    private final String problemType;
-    private final Executor childTaskExecutor;
-    private final Integer maxChildTasks;
-    private final Duration backgroundGracePeriod;
-    private final Duration logStormInterval;
+    private final FilterSettings.Given given;
+    private volatile Active active;
 
-    private volatile Recovery recovery;
-    private UncaughtHandler installedHandler;
+    /** What an initialised filter runs with: its Backstop (own or joined), how it answers, its uncaught handler. */
+    private static final class Active {
+        final Backstop backstop;
+        final boolean own;
+        final Recovery recovery;
+        final UncaughtHandler handler;
+
+        Active(Backstop backstop, boolean own, Recovery recovery, UncaughtHandler handler) {
+            this.backstop = backstop;
+            this.own = own;
+            this.recovery = recovery;
+            this.handler = handler;
+        }
+    }
 
     /** Creates a filter configured from its init-params at {@link #init(FilterConfig)}. */
     public RecoveryFilter() {
-        this(new Builder());
+        this(new FilterSettings.Given());
     }
 
-    private RecoveryFilter(Builder builder) {
-        this.meterRegistry = builder.meterRegistry;
-        this.backstop = builder.backstop;
-        this.uncaughtExceptionHandler = builder.uncaughtExceptionHandler;
-        this.exposeStackTraces = builder.exposeStackTraces;
-        this.errorResponder = builder.errorResponder;
-        this.problemType = builder.problemType;
-        this.childTaskExecutor = builder.childTaskExecutor;
-        this.maxChildTasks = builder.maxChildTasks;
-        this.backgroundGracePeriod = builder.backgroundGracePeriod;
-        this.logStormInterval = builder.logStormInterval;
+    private RecoveryFilter(FilterSettings.Given given) {
+        this.given = given;
     }
 
     /** @return a builder for programmatic registration */
@@ -161,72 +160,59 @@ public class RecoveryFilter implements Filter {
     }
 
     /**
-     * Reads and validates the init-params. A bad value fails here, with a message naming the param and the value,
-     * rather than on the first failing request.
+     * Reads and validates the init-params, and builds or joins the filter's Backstop. A bad value fails here, with a
+     * message naming the param and the value, rather than on the first failing request.
      */
     @Override
     public void init(FilterConfig config) throws ServletException {
-        ServletContext context = config.getServletContext();
-        MeterRegistry registry = meterRegistry != null || backstop != null ? meterRegistry
-                : registryFrom(context, config.getInitParameter(METER_REGISTRY_ATTRIBUTE_PARAM));
-        boolean expose = exposeStackTraces != null ? exposeStackTraces
-                : booleanParam(config, EXPOSE_STACK_TRACES_PARAM, DEFAULT_EXPOSE_STACK_TRACES);
-        ErrorResponder responder = errorResponder != null ? errorResponder
-                : responderFrom(config.getInitParameter(ERROR_RESPONDER_PARAM));
-        String type = problemType != null ? problemType : problemTypeParam(config.getInitParameter(PROBLEM_TYPE_PARAM));
-        Executor executor = childTaskExecutor != null ? childTaskExecutor
-                : executorFrom(context, config.getInitParameter(CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM));
-        int cap = maxChildTasks != null ? maxChildTasks : maxChildTasksParam(config.getInitParameter(MAX_CHILD_TASKS_PARAM));
-        Duration grace = backgroundGracePeriod != null ? backgroundGracePeriod
-                : durationParam(BACKGROUND_GRACE_PERIOD_PARAM, config.getInitParameter(BACKGROUND_GRACE_PERIOD_PARAM),
-                        DEFAULT_BACKGROUND_GRACE_PERIOD, "500ms, 10s, 1m or PT10S");
-        boolean installHandler = uncaughtExceptionHandler != null ? uncaughtExceptionHandler
-                : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER_PARAM, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
-        Duration stormInterval = logStormInterval != null ? logStormInterval
-                : durationParam(LOG_STORM_INTERVAL_PARAM, config.getInitParameter(LOG_STORM_INTERVAL_PARAM),
-                        DEFAULT_LOG_STORM_INTERVAL, "0, 500ms, 10s, 1m or PT10S");
-        Recovery previous = recovery;
-        Reporter reporter = reporterFor(registry, stormInterval);
-        this.recovery = newRecovery(reporter, expose, responder, type, context, executor, cap, grace);
-        context.setAttribute(Recovery.ATTRIBUTE, recovery);
+        FilterSettings settings = FilterSettings.resolve(given, config);
+        Active previous = active;
         if (previous != null) {
-            stop(previous);
+            active = null;
+            stop(previous); // initialised again: the old Backstop's gauges go before the new one registers its own
         }
-        uninstallHandler();
-        if (installHandler) {
-            synchronized (this) {
-                installedHandler = UncaughtHandler.install(backstop != null ? backstop.guardFor()
-                        : new Guard(reporter, Backstop.DEFAULT_PROPAGATE_MDC,
-                                Backstop.DEFAULT_CANCEL_FAILED_PERIODIC_TASKS));
+        active = start(settings, config.getServletContext());
+    }
+
+    private static Active start(FilterSettings settings, ServletContext context) {
+        Backstop backstop = settings.backstop();
+        boolean own = backstop == null;
+        if (own) {
+            Backstop.Builder builder = Backstop.builder()
+                    .name(nameOf(context))
+                    .meterRegistry(settings.meterRegistry())
+                    .logStormInterval(settings.logStormInterval())
+                    .maxChildTasks(settings.maxChildTasks())
+                    .backgroundGracePeriod(settings.backgroundGracePeriod())
+                    .capSetting(FilterSettings.capSetting());
+            if (settings.childTaskExecutor() != null) {
+                builder.childTaskExecutor(settings.childTaskExecutor());
             }
+            backstop = builder.build();
         }
+        Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
+                new StandardResponder(settings.exposeStackTraces(), settings.problemType()), context);
+        UncaughtHandler handler = settings.uncaughtExceptionHandler()
+                ? UncaughtHandler.install(backstop.executors()) : null;
+        return new Active(backstop, own, recovery, handler);
     }
 
-    private Reporter reporterFor(MeterRegistry registry, Duration stormInterval) {
-        return backstop != null ? backstop.reporter() : new Reporter(registry, stormInterval);
-    }
-
-    private synchronized void uninstallHandler() {
-        if (installedHandler != null) {
-            installedHandler.uninstall();
-            installedHandler = null;
+    /** The name of a filter's own Backstop: its context path, {@code /} for the root context. */
+    private static String nameOf(ServletContext context) {
+        String path = null;
+        try {
+            path = context == null ? null : context.getContextPath();
+        } catch (RuntimeException unavailable) {
+            // Then the default name.
         }
-    }
-
-    private static Recovery newRecovery(Reporter reporter, boolean expose, ErrorResponder responder,
-            String problemType, ServletContext context, Executor executor, int maxChildTasks, Duration grace) {
-        TaskRuntime tasks = new TaskRuntime(reporter, executor, maxChildTasks, grace,
-                "RecoveryFilter.Builder.maxChildTasks or init-param '" + MAX_CHILD_TASKS_PARAM + "' (default "
-                        + DEFAULT_MAX_CHILD_TASKS + ")");
-        return new Recovery(reporter, responder, new StandardResponder(expose, problemType), abortsQuietly(context),
-                tasks);
+        return path == null ? Backstop.DEFAULT_NAME : path.isEmpty() ? "/" : path;
     }
 
     /**
      * Answers an async request whose work failed on a thread of its own (a {@link ChildTasks#completion()}
      * callback, say) exactly as the filter answers a failure that escapes the chain: reported once (a child panic
-     * is not reported again), a 500 carrying the error id or, when the response is committed, an aborted
-     * connection; then {@code async.complete()}. Never throws.
+     * of this request is not reported again), a 500 carrying the error id or, when the response is committed, an
+     * aborted connection; then {@code async.complete()}. Never throws.
      *
      * @throws IllegalStateException when no {@link RecoveryFilter} saw the request
      */
@@ -235,17 +221,12 @@ public class RecoveryFilter implements Filter {
         Objects.requireNonNull(failure, "failure cannot be null");
         ServletRequest request = async.getRequest();
         ServletResponse response = async.getResponse();
-        Recovery current = Recovery.of(request);
-        if (current == null) {
-            // An application thread that failed before the dispatch that started async returned: the filter of
-            // this context still answers.
-            current = initialisedIn(request);
-        }
-        if (current == null || !(request instanceof HttpServletRequest httpRequest)
+        Recovery recovery = Recovery.of(request);
+        if (recovery == null || !(request instanceof HttpServletRequest httpRequest)
                 || !(response instanceof HttpServletResponse httpResponse)) {
             throw new IllegalStateException("RecoveryFilter.fail needs a request that passed through RecoveryFilter");
         }
-        current.failAsync(httpRequest, httpResponse, async, failure);
+        recovery.failAsync(httpRequest, httpResponse, async, failure);
     }
 
     @Override
@@ -261,53 +242,46 @@ public class RecoveryFilter implements Filter {
         if (dispatch == DispatcherType.ASYNC) {
             Recovery.rethrowPending(request); // fail() left a failure only the container can end
         }
-        Recovery current = recovery(request);
-        Recovery outer = current.enter();
+        Recovery recovery = recovery(request);
+        Object before = recovery.enter(request);
         try {
             try {
                 chain.doFilter(request, response);
             } catch (Throwable failure) {
                 try {
-                    current.onChainFailure(httpRequest, httpResponse, failure);
+                    recovery.onChainFailure(httpRequest, httpResponse, failure);
                 } finally {
-                    current.afterChain(httpRequest, httpResponse);
+                    recovery.afterChain(httpRequest, httpResponse, dispatch);
                 }
                 return;
             }
-            current.afterChain(httpRequest, httpResponse);
+            recovery.afterChain(httpRequest, httpResponse, dispatch);
         } finally {
-            Recovery.exit(outer);
+            recovery.exit(request, before);
         }
     }
 
     /**
-     * Waits up to the background grace period ({@value #BACKGROUND_GRACE_PERIOD_PARAM}) for background tasks, then
-     * interrupts and reports the ones still running, and stops the executor Backstop created. A configured
-     * executor is left to its owner. The meters belong to the registry's owner.
+     * Takes out the uncaught-exception handler it installed, and closes the filter's own Backstop: waits up to the
+     * background grace period ({@value #BACKGROUND_GRACE_PERIOD_PARAM}) for background tasks, then interrupts and
+     * reports the ones still running, stops the threads Backstop created, writes pending log summaries and removes
+     * its gauges. A joined Backstop, and a configured executor, are left to their owner.
      */
     @Override
     public void destroy() {
-        uninstallHandler();
-        Recovery current = recovery;
+        Active current = active;
+        active = null;
         if (current != null) {
             stop(current);
         }
     }
 
-    /** Background tasks first (their failures are reported), then the summaries of folded panics still pending. */
-    private void stop(Recovery old) {
-        old.tasks().shutdown();
-        if (backstop == null) {
-            old.reporter().flushFolded(); // a shared Backstop's pipeline outlives this filter
+    private static void stop(Active old) {
+        if (old.handler != null) {
+            old.handler.uninstall();
         }
-    }
-
-    private static Recovery initialisedIn(ServletRequest request) {
-        try {
-            return request.getServletContext().getAttribute(Recovery.ATTRIBUTE) instanceof Recovery recovery
-                    ? recovery : null;
-        } catch (RuntimeException recycled) {
-            return null;
+        if (old.own) {
+            old.backstop.close();
         }
     }
 
@@ -320,191 +294,24 @@ public class RecoveryFilter implements Filter {
     }
 
     private Recovery recovery(ServletRequest request) {
-        Recovery current = recovery;
+        Active current = active;
         if (current == null) {
-            // Used without init() (some frameworks wrap filters): defaults, unless the builder said otherwise.
-            ServletContext context = null;
-            try {
-                context = request.getServletContext();
-            } catch (RuntimeException e) {
-                // No context to ask; assume a container without a quiet abort.
+            // Used without init() (some frameworks wrap filters): code's settings and defaults.
+            synchronized (this) {
+                current = active;
+                if (current == null) {
+                    ServletContext context = null;
+                    try {
+                        context = request.getServletContext();
+                    } catch (RuntimeException e) {
+                        // No context to ask; assume a container without a quiet abort.
+                    }
+                    current = start(FilterSettings.withoutInit(given, context), context);
+                    active = current;
+                }
             }
-            current = newRecovery(reporterFor(meterRegistry != null ? meterRegistry : Metrics.globalRegistry,
-                    logStormInterval != null ? logStormInterval : DEFAULT_LOG_STORM_INTERVAL),
-                    exposeStackTraces != null ? exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES, errorResponder,
-                    problemType != null ? problemType : DEFAULT_PROBLEM_TYPE, context, childTaskExecutor,
-                    maxChildTasks != null ? maxChildTasks : DEFAULT_MAX_CHILD_TASKS,
-                    backgroundGracePeriod != null ? backgroundGracePeriod : DEFAULT_BACKGROUND_GRACE_PERIOD);
-            recovery = current;
         }
-        return current;
-    }
-
-    private static boolean abortsQuietly(ServletContext context) {
-        String serverInfo = context == null ? null : context.getServerInfo();
-        return serverInfo != null && serverInfo.toLowerCase(Locale.ROOT).startsWith("jetty");
-    }
-
-    private static MeterRegistry registryFrom(ServletContext context, String attributeParam) throws ServletException {
-        if (attributeParam != null) {
-            return contextAttribute(context, METER_REGISTRY_ATTRIBUTE_PARAM, attributeParam, MeterRegistry.class);
-        }
-        Object value = context.getAttribute(DEFAULT_METER_REGISTRY_ATTRIBUTE);
-        return value instanceof MeterRegistry registry ? registry : Metrics.globalRegistry;
-    }
-
-    private static Executor executorFrom(ServletContext context, String attributeParam) throws ServletException {
-        return attributeParam == null ? null
-                : contextAttribute(context, CHILD_TASK_EXECUTOR_ATTRIBUTE_PARAM, attributeParam, Executor.class);
-    }
-
-    /** The ServletContext attribute an init-param names, which must hold a {@code type}. */
-    private static <T> T contextAttribute(ServletContext context, String param, String value, Class<T> type)
-            throws ServletException {
-        String name = value.trim();
-        if (name.isEmpty()) {
-            throw new ServletException("Init-param '" + param + "' must name a ServletContext attribute, but was '"
-                    + value + "'");
-        }
-        Object found = context.getAttribute(name);
-        if (!type.isInstance(found)) {
-            throw new ServletException("Init-param '" + param + "' is '" + name + "', but that ServletContext "
-                    + "attribute " + (found == null ? "is not set" : "holds a " + found.getClass().getName())
-                    + "; it must hold an instance of " + type.getName());
-        }
-        return type.cast(found);
-    }
-
-    private static int maxChildTasksParam(String value) throws ServletException {
-        if (value == null) {
-            return DEFAULT_MAX_CHILD_TASKS;
-        }
-        try {
-            return checkMaxChildTasks(Integer.parseInt(value.trim()));
-        } catch (IllegalArgumentException e) {
-            throw new ServletException("Init-param '" + MAX_CHILD_TASKS_PARAM + "' must be a whole number of at "
-                    + "least 1, but was '" + value + "'", e);
-        }
-    }
-
-    private static int checkMaxChildTasks(int value) {
-        if (value < 1) {
-            throw new IllegalArgumentException("maxChildTasks must be at least 1, but was " + value);
-        }
-        return value;
-    }
-
-    /**
-     * A duration init-param, {@code fallback} when unset; {@code examples} lists the forms the message suggests.
-     */
-    private static Duration durationParam(String name, String value, Duration fallback, String examples)
-            throws ServletException {
-        if (value == null) {
-            return fallback;
-        }
-        try {
-            Duration parsed = parseDuration(value.trim());
-            if (!parsed.isNegative()) {
-                return parsed;
-            }
-        } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw badDuration(name, value, examples, e);
-        }
-        throw badDuration(name, value, examples, null);
-    }
-
-    private static ServletException badDuration(String name, String value, String examples, Exception cause) {
-        return new ServletException("Init-param '" + name + "' must be a duration such as " + examples
-                + ", not negative, but was '" + value + "'", cause);
-    }
-
-    /** Accepts {@code 0}, {@code 500ms}, {@code 10s}, {@code 2m} and ISO-8601 ({@code PT10S}). */
-    static Duration parseDuration(String text) {
-        String lower = text.toLowerCase(Locale.ROOT);
-        if (lower.equals("0")) {
-            return Duration.ZERO;
-        }
-        if (lower.startsWith("p")) {
-            return Duration.parse(text);
-        }
-        if (lower.endsWith("ms")) {
-            return Duration.ofMillis(Long.parseLong(lower.substring(0, lower.length() - 2).trim()));
-        }
-        if (lower.endsWith("s")) {
-            return Duration.ofSeconds(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
-        }
-        if (lower.endsWith("m")) {
-            return Duration.ofMinutes(Long.parseLong(lower.substring(0, lower.length() - 1).trim()));
-        }
-        throw new IllegalArgumentException("no unit in '" + text + "'");
-    }
-
-    private static Duration checkGrace(Duration grace) {
-        if (grace.isNegative()) {
-            throw new IllegalArgumentException("backgroundGracePeriod cannot be negative, but was " + grace);
-        }
-        return grace;
-    }
-
-    private static boolean booleanParam(FilterConfig config, String name, boolean defaultValue)
-            throws ServletException {
-        String value = config.getInitParameter(name);
-        if (value == null) {
-            return defaultValue;
-        }
-        String trimmed = value.trim();
-        if (trimmed.equalsIgnoreCase("true")) {
-            return true;
-        }
-        if (trimmed.equalsIgnoreCase("false")) {
-            return false;
-        }
-        throw new ServletException("Init-param '" + name + "' must be true or false, but was '" + value + "'");
-    }
-
-    private static ErrorResponder responderFrom(String className) throws ServletException {
-        if (className == null) {
-            return null;
-        }
-        String name = className.trim();
-        try {
-            ClassLoader loader = Thread.currentThread().getContextClassLoader();
-            Class<?> type = Class.forName(name, true, loader != null ? loader : RecoveryFilter.class.getClassLoader());
-            if (!ErrorResponder.class.isAssignableFrom(type)) {
-                throw new ServletException("Init-param '" + ERROR_RESPONDER_PARAM + "' must name a class that "
-                        + "implements dev.backstop.ErrorResponder, but '" + name + "' does not");
-            }
-            return (ErrorResponder) type.getConstructor().newInstance();
-        } catch (ServletException e) {
-            throw e;
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            throw new ServletException("Init-param '" + ERROR_RESPONDER_PARAM + "' is '" + className
-                    + "', which cannot be instantiated through a public no-arg constructor: " + e, e);
-        }
-    }
-
-    private static String problemTypeParam(String value) throws ServletException {
-        if (value == null) {
-            return DEFAULT_PROBLEM_TYPE;
-        }
-        try {
-            return checkProblemType(value.trim());
-        } catch (IllegalArgumentException e) {
-            throw new ServletException("Init-param '" + PROBLEM_TYPE_PARAM + "' " + e.getMessage(), e);
-        }
-    }
-
-    private static String checkProblemType(String value) {
-        URI uri;
-        try {
-            uri = URI.create(value);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("must be an absolute URI, but was '" + value + "'", e);
-        }
-        if (!uri.isAbsolute()) {
-            throw new IllegalArgumentException("must be an absolute URI, but was '" + value + "'");
-        }
-        return value;
+        return current.recovery;
     }
 
     /**
@@ -513,16 +320,7 @@ public class RecoveryFilter implements Filter {
      */
     public static final class Builder {
 
-        private MeterRegistry meterRegistry;
-        private Backstop backstop;
-        private Boolean uncaughtExceptionHandler;
-        private Boolean exposeStackTraces;
-        private ErrorResponder errorResponder;
-        private String problemType;
-        private Executor childTaskExecutor;
-        private Integer maxChildTasks;
-        private Duration backgroundGracePeriod;
-        private Duration logStormInterval;
+        private final FilterSettings.Given given = new FilterSettings.Given();
 
         private Builder() {
         }
@@ -532,7 +330,7 @@ public class RecoveryFilter implements Filter {
          * {@value RecoveryFilter#DEFAULT_METER_REGISTRY_ATTRIBUTE} if set, else {@code Metrics.globalRegistry}.
          */
         public Builder meterRegistry(MeterRegistry meterRegistry) {
-            this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry cannot be null");
+            given.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry cannot be null");
             return this;
         }
 
@@ -541,45 +339,50 @@ public class RecoveryFilter implements Filter {
          * {@value RecoveryFilter#DEFAULT_EXPOSE_STACK_TRACES}; turn it on for development only.
          */
         public Builder exposeStackTraces(boolean exposeStackTraces) {
-            this.exposeStackTraces = exposeStackTraces;
+            given.exposeStackTraces = exposeStackTraces;
             return this;
         }
 
         /** Writes the 500 instead of Backstop's standard body; see {@link ErrorResponder}. */
         public Builder errorResponder(ErrorResponder errorResponder) {
-            this.errorResponder = Objects.requireNonNull(errorResponder, "errorResponder cannot be null");
+            given.errorResponder = Objects.requireNonNull(errorResponder, "errorResponder cannot be null");
             return this;
         }
 
         /** The {@code type} member of problem+json bodies, an absolute URI. Default {@code about:blank}. */
         public Builder problemType(String problemType) {
             Objects.requireNonNull(problemType, "problemType cannot be null");
-            this.problemType = checkProblemType(problemType);
+            given.problemType = FilterSettings.checkProblemType(problemType);
             return this;
         }
 
         /**
          * The executor that runs {@link ChildTasks} and background tasks. Default: a virtual thread per task on
          * Java 21+, a pool of platform threads on Java 17. Backstop does not shut down an executor it was given.
+         * With {@link #backstop(Backstop)}, set it on the Backstop instead.
          */
         public Builder childTaskExecutor(Executor executor) {
-            this.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
+            given.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
             return this;
         }
 
         /**
          * The application-wide cap on child and background tasks running (or queued) at once; beyond it
          * {@code go} throws {@link java.util.concurrent.RejectedExecutionException} and the rejection is counted.
-         * Default {@value RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}.
+         * Default {@value RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}. With {@link #backstop(Backstop)}, set it on the
+         * Backstop instead.
          */
         public Builder maxChildTasks(int maxChildTasks) {
-            this.maxChildTasks = checkMaxChildTasks(maxChildTasks);
+            given.maxChildTasks = Backstop.checkMaxChildTasks(maxChildTasks);
             return this;
         }
 
-        /** How long {@link RecoveryFilter#destroy()} waits for background tasks before interrupting them. Default 5s. */
+        /**
+         * How long {@link RecoveryFilter#destroy()} waits for background tasks before interrupting them. Default 5s.
+         * With {@link #backstop(Backstop)}, set it on the Backstop instead.
+         */
         public Builder backgroundGracePeriod(Duration grace) {
-            this.backgroundGracePeriod = checkGrace(Objects.requireNonNull(grace, "grace cannot be null"));
+            given.backgroundGracePeriod = Backstop.checkGrace(grace);
             return this;
         }
 
@@ -591,42 +394,38 @@ public class RecoveryFilter implements Filter {
          * it on the Backstop instead.
          */
         public Builder logStormInterval(Duration interval) {
-            this.logStormInterval = Reporter.checkInterval(interval);
+            given.logStormInterval = Pipeline.checkInterval(interval);
             return this;
         }
 
         /**
-         * Reports through {@code backstop}'s pipeline: its meter registry, and the same bounded {@code exception}
-         * tags as its guarded executors and threads. Replaces {@link #meterRegistry(MeterRegistry)}.
+         * Joins {@code backstop} instead of building a Backstop of the filter's own: the filter reports through its
+         * pipeline (its registry, log storms and bounded {@code exception} tags, shared with its guarded executors
+         * and threads), and its child tasks run on its runtime. The filter does not close it. Exclusive with the
+         * settings that belong to a Backstop: {@link #meterRegistry}, {@link #logStormInterval},
+         * {@link #childTaskExecutor}, {@link #maxChildTasks}, {@link #backgroundGracePeriod}.
          */
         public Builder backstop(Backstop backstop) {
-            this.backstop = Objects.requireNonNull(backstop, "backstop cannot be null");
+            given.backstop = Objects.requireNonNull(backstop, "backstop cannot be null");
             return this;
         }
 
         /**
          * Whether {@code init()} installs a JVM-wide default uncaught-exception handler that reports and delegates,
-         * restored by {@code destroy()}. Default {@value RecoveryFilter#DEFAULT_UNCAUGHT_EXCEPTION_HANDLER}.
+         * taken out again by {@code destroy()}. Default {@value RecoveryFilter#DEFAULT_UNCAUGHT_EXCEPTION_HANDLER}.
          */
         public Builder uncaughtExceptionHandler(boolean install) {
-            this.uncaughtExceptionHandler = install;
+            given.uncaughtExceptionHandler = install;
             return this;
         }
 
         /**
          * @return a new filter with these settings
-         * @throws IllegalStateException when both a meter registry and a Backstop were given
+         * @throws IllegalStateException when a Backstop was given together with a setting that belongs to it
          */
         public RecoveryFilter build() {
-            if (backstop != null && meterRegistry != null) {
-                throw new IllegalStateException("set either meterRegistry or backstop, not both: a Backstop reports "
-                        + "to its own registry");
-            }
-            if (backstop != null && logStormInterval != null) {
-                throw new IllegalStateException("set logStormInterval on the Backstop, not on a filter that shares "
-                        + "its pipeline");
-            }
-            return new RecoveryFilter(this);
+            given.checkJoin();
+            return new RecoveryFilter(given.copy());
         }
     }
 }

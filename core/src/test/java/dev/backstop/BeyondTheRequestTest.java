@@ -250,7 +250,7 @@ class BeyondTheRequestTest {
         assertThat(task.get()).isEqualTo("done");
 
         ExecutorService closing = track(Executors.newSingleThreadExecutor());
-        ((dev.backstop.internal.GuardedExecutorService) backstop.guard(closing)).close();
+        ((dev.backstop.internal.executor.GuardedExecutorService) backstop.guard(closing)).close();
         assertThat(closing.isTerminated()).isTrue();
     }
 

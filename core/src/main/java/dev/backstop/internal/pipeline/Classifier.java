@@ -1,0 +1,164 @@
+package dev.backstop.internal.pipeline;
+
+import dev.backstop.AbortRequestException;
+import dev.backstop.ChildTaskException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
+
+/**
+ * The rules, in one place: what is fatal, checked or unchecked, an interruption, a client abort or a deliberate
+ * abort, and which wrapper names nothing. Every capture point asks here. Walks a cause chain at most
+ * {@link Texts#MAX_CAUSES} deep, so cyclic or absurdly deep chains cost a bounded amount, and never calls user code
+ * that could throw out of here. Stateless.
+ */
+public final class Classifier {
+
+    /** Exception classes that containers throw when the client has gone away; matched by name, and by subclass. */
+    private static final String[] CLIENT_ABORT_CLASSES = {
+        "org.eclipse.jetty.io.EofException",
+        "org.apache.catalina.connector.ClientAbortException",
+    };
+
+    /** Socket error messages (lower case) that mean the peer closed or reset the connection. */
+    private static final String[] CLIENT_ABORT_MESSAGES = {
+        "broken pipe",
+        "connection reset",
+    };
+
+    private static final String SERVLET_EXCEPTION = "jakarta.servlet.ServletException";
+
+    private Classifier() {
+    }
+
+    /**
+     * A throwable that escaped a handler: every one is a panic (checked ones included), except a deliberate abort, a
+     * client that went away and a fatal error. Aborts and fatal errors are recognised under plain
+     * {@code ServletException} wrappers too, because frameworks (Spring MVC among them) wrap everything a handler
+     * throws.
+     */
+    public static Kind atHandler(Throwable t) {
+        Throwable unwrapped = unwrap(t);
+        if (unwrapped instanceof AbortRequestException) {
+            return Kind.ABORT_REQUESTED;
+        }
+        if (isFatal(unwrapped)) {
+            return Kind.FATAL;
+        }
+        return isClientAbort(t) ? Kind.CLIENT_ABORT : Kind.PANIC;
+    }
+
+    /**
+     * A throwable that escaped a guarded task, which writes to no client.
+     *
+     * @param interruptIsCancel whether an interruption here is the task obeying a cancel (always, for executors; for
+     *     a child task, only when its group or future asked for it)
+     */
+    public static Kind inTask(Throwable t, boolean interruptIsCancel) {
+        if (interruptIsCancel && isInterruption(t)) {
+            return Kind.INTERRUPTED;
+        }
+        if (isFatal(t)) {
+            return Kind.FATAL;
+        }
+        if (t instanceof AbortRequestException) {
+            return Kind.ABORT_REQUESTED;
+        }
+        return isChecked(t) ? Kind.CHECKED : Kind.PANIC;
+    }
+
+    /** A {@link VirtualMachineError} the JVM may not survive; a {@link StackOverflowError} is an ordinary panic. */
+    public static boolean isFatal(Throwable t) {
+        return t instanceof VirtualMachineError && !(t instanceof StackOverflowError);
+    }
+
+    /** Go's {@code error}: an {@code Exception} that is not a {@code RuntimeException}. */
+    public static boolean isChecked(Throwable t) {
+        return t instanceof Exception && !(t instanceof RuntimeException);
+    }
+
+    /** A throwable that is the work's reaction to being interrupted, anywhere in its cause chain. */
+    public static boolean isInterruption(Throwable t) {
+        Throwable current = t;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (current instanceof InterruptedException || current instanceof CancellationException
+                    || current instanceof ClosedByInterruptException
+                    || (current instanceof InterruptedIOException && !(current instanceof SocketTimeoutException))) {
+                return true;
+            }
+            current = Texts.cause(current);
+        }
+        return false;
+    }
+
+    /**
+     * True when a container's client-abort exception, or a broken pipe or connection reset, is in the chain. The
+     * walk stops at a {@link ChildTaskException}: child tasks never write to the client, so a reset under one came
+     * from some other connection.
+     */
+    public static boolean isClientAbort(Throwable t) {
+        Throwable current = t;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (current instanceof ChildTaskException) {
+                return false;
+            }
+            if (isClientAbortClass(current.getClass())) {
+                return true;
+            }
+            if (current instanceof IOException && hasClientAbortMessage(current)) {
+                return true;
+            }
+            current = Texts.cause(current);
+        }
+        return false;
+    }
+
+    private static boolean isClientAbortClass(Class<?> type) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            String name = c.getName();
+            for (String candidate : CLIENT_ABORT_CLASSES) {
+                if (candidate.equals(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasClientAbortMessage(Throwable t) {
+        String message = Texts.message(t);
+        if (message == null) {
+            return false;
+        }
+        String lower = message.toLowerCase(Locale.ROOT);
+        for (String candidate : CLIENT_ABORT_MESSAGES) {
+            if (lower.contains(candidate)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The throwable whose class names a failure on dashboards: the first cause under plain
+     * {@code jakarta.servlet.ServletException} wrappers, which containers and frameworks add and which say nothing,
+     * and under {@link ChildTaskException}, whose cause is the child failure that matters.
+     */
+    public static Throwable unwrap(Throwable t) {
+        Throwable current = t;
+        for (int depth = 0; depth < Texts.MAX_CAUSES; depth++) {
+            if (current instanceof ChildTaskException || current.getClass().getName().equals(SERVLET_EXCEPTION)) {
+                Throwable cause = Texts.cause(current);
+                if (cause != null) {
+                    current = cause;
+                    continue;
+                }
+            }
+            break;
+        }
+        return current;
+    }
+}

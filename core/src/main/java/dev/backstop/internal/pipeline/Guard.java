@@ -1,0 +1,170 @@
+package dev.backstop.internal.pipeline;
+
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import org.slf4j.MDC;
+
+/**
+ * The one guard, Java's {@code panics.Catcher}: every piece of work Backstop runs for an application (child and
+ * background tasks, guarded executors' tasks, guarded threads) runs through {@link #run}, which installs the context
+ * captured where the work was started, runs it, catches whatever it throws, classifies it ({@link Classifier}),
+ * reports it through the {@link Pipeline} (with the captured context still installed, so the lines carry it), and
+ * puts the thread back as it was. Failures caught elsewhere (an uncaught-exception handler, a failed
+ * {@code CompletionStage}) are reported through {@link #report}. Immutable and thread-safe.
+ */
+public final class Guard {
+
+    /** What the guard runs. */
+    public interface Work {
+        /** The work itself. */
+        void runGuarded() throws Throwable;
+
+        /** Where the work runs, for the report; asked only when it failed. */
+        Capture where();
+
+        /**
+         * Whether an interruption that ends the work is it obeying a cancel (not a failure). Asked only when it
+         * failed. Executors' work: always (a {@code cancel(true)}, a {@code shutdownNow}); a child task: only when its
+         * group or future cancelled it.
+         */
+        default boolean interruptIsCancel() {
+            return true;
+        }
+    }
+
+    private final Pipeline pipeline;
+
+    public Guard(Pipeline pipeline) {
+        this.pipeline = pipeline;
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    /**
+     * The context of the current thread to carry into work it starts: its SLF4J MDC. Never throws: an MDC adapter
+     * that fails gives {@link Context#NONE}.
+     */
+    public static Context capture() {
+        try {
+            Map<String, String> mdc = MDC.getCopyOfContextMap();
+            return new Context(mdc == null ? Map.of() : mdc);
+        } catch (RuntimeException brokenMdc) {
+            return Context.NONE;
+        }
+    }
+
+    /**
+     * Runs {@code work} with {@code context} installed and reports what it throws: a panic (unchecked, or fatal) at
+     * once; a checked exception or a deliberate {@code AbortRequestException} only when {@code observed} is false,
+     * that is when nobody will read the work's result; an interruption that means a cancel, never.
+     *
+     * @return null when the work returned normally; else what it threw, classified, with its error id if it was
+     *     reported
+     */
+    public Report run(Context context, Work work, boolean observed) {
+        Map<String, String> previous = context.install();
+        try {
+            work.runGuarded();
+            return null;
+        } catch (Throwable failure) {
+            return settle(failure, work, observed);
+        } finally {
+            context.restore(previous);
+        }
+    }
+
+    private Report settle(Throwable failure, Work work, boolean observed) {
+        Kind kind;
+        try {
+            kind = Classifier.inTask(failure, work.interruptIsCancel());
+        } catch (Throwable rulesFailed) {
+            kind = Kind.PANIC;
+        }
+        if (kind == Kind.INTERRUPTED || (observed && !kind.isPanic())) {
+            return new Report(kind, null, failure);
+        }
+        Report reported = pipeline.panic(failure, where(work), kind == Kind.FATAL ? Kind.FATAL : Kind.PANIC);
+        return kind.isPanic() ? reported : new Report(kind, reported.errorId(), failure);
+    }
+
+    private static Capture where(Work work) {
+        try {
+            return work.where();
+        } catch (Throwable broken) {
+            return Capture.EXECUTOR;
+        }
+    }
+
+    /**
+     * Reports a failure that ended work outside any guard: a thread's uncaught failure, or the failure a
+     * {@code CompletionStage} ended with (unwrapped from {@code CompletionException}; a cancellation is not
+     * reported).
+     *
+     * @return the report, or null for a cancelled stage
+     */
+    public Report report(Throwable failure, Capture where) {
+        Throwable cause = failure;
+        if (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof CancellationException) {
+            return null;
+        }
+        return pipeline.panic(cause, where, Classifier.isFatal(cause) ? Kind.FATAL : Kind.PANIC);
+    }
+
+    /** A snapshot of a thread's context (its SLF4J MDC), to install in the thread that runs the work. Immutable. */
+    public static final class Context {
+
+        /** Carries nothing: the running thread's own MDC is left as it is. */
+        public static final Context NONE = new Context(null);
+
+        private final Map<String, String> mdc;
+
+        private Context(Map<String, String> mdc) {
+            this.mdc = mdc;
+        }
+
+        /** @return the MDC this context installs, or null when it leaves the thread's own */
+        public Map<String, String> mdc() {
+            return mdc;
+        }
+
+        /** Installs this context (clearing what the thread had); returns what to restore. */
+        Map<String, String> install() {
+            if (mdc == null) {
+                return null;
+            }
+            try {
+                Map<String, String> previous = MDC.getCopyOfContextMap();
+                set(mdc);
+                return previous == null ? Map.of() : previous;
+            } catch (RuntimeException noMdc) {
+                return null;
+            }
+        }
+
+        /** Puts back what the thread had before, whatever the work did to the MDC meanwhile. */
+        void restore(Map<String, String> previous) {
+            if (mdc == null || previous == null) {
+                return;
+            }
+            try {
+                set(previous);
+            } catch (RuntimeException noMdc) {
+                // Nothing to restore with.
+            }
+        }
+
+        private static void set(Map<String, String> context) {
+            if (context.isEmpty()) {
+                MDC.clear();
+            } else {
+                MDC.setContextMap(context);
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+package dev.backstop.internal.pipeline;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The reporting pipeline of one {@code Backstop}: every capture point (the filter, child and background tasks,
+ * guarded executors and threads) hands its failures here, and this is the one place that gives a panic its error
+ * id, logs it (through {@link LogLines}, folding storms through {@link LogStorms}) and counts it (through
+ * {@link Meters}). What has been reported belongs to the caller's report chain, never to a throwable's identity: every
+ * call is a new occurrence with a new error id.
+ *
+ * <p>It never throws: a logger or meter registry that fails is contained, counted in
+ * {@code backstop.internal.failures} where the registry still works, and the caller carries on answering the
+ * original failure. Thread-safe.
+ */
+public final class Pipeline {
+
+    /** Default log-storm interval: identical panics are logged with their stack at most once per interval. */
+    public static final Duration DEFAULT_LOG_STORM_INTERVAL = Duration.ofSeconds(10);
+
+    /** At most one "could not update a meter" line per this interval. */
+    static final long METER_FAILURE_LOG_INTERVAL_NANOS = Duration.ofMinutes(1).toNanos();
+    private static final long NEVER = Long.MIN_VALUE;
+
+    private final Meters meters;
+    private final LogLines log;
+    private final LogStorms storms;
+    private final AtomicLong lastMeterFailureLog = new AtomicLong(NEVER);
+    private final AtomicLong meterFailuresNotLogged = new AtomicLong();
+
+    /**
+     * @param name the Backstop's name, the value of the {@code backstop} tag of its gauges
+     * @param logStormInterval see {@link LogStorms}; zero logs every panic in full
+     * @param clock measures log-storm windows
+     */
+    public Pipeline(MeterRegistry registry, String name, Duration logStormInterval, Clock clock) {
+        this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"), name);
+        this.log = new LogLines(stage -> count(() -> meters.internalFailure(stage)));
+        this.storms = new LogStorms(checkInterval(logStormInterval), clock, log::foldedSummary);
+        count(() -> {
+            if (meters.registerGauges()) {
+                log.gaugeNameTaken(name);
+            }
+        });
+    }
+
+    /** @return {@code interval}, when it is zero or positive */
+    public static Duration checkInterval(Duration interval) {
+        Objects.requireNonNull(interval, "logStormInterval cannot be null");
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("logStormInterval cannot be negative, but was " + interval);
+        }
+        return interval;
+    }
+
+    /**
+     * Classifies, logs and counts one failure caught at a request boundary: exactly one ERROR event (or one folded
+     * line) and one panic count per panic, a DEBUG line and a count for a client that went away, a DEBUG line for a
+     * deliberate abort.
+     */
+    public Report report(Throwable failure, Capture where) {
+        Kind kind = Classifier.atHandler(failure);
+        switch (kind) {
+            case PANIC, FATAL -> {
+                return panic(failure, where, kind);
+            }
+            case CLIENT_ABORT -> {
+                log.clientAbort(failure, where);
+                count(() -> meters.clientAbort(where.source(), failure));
+                return new Report(kind, null, failure);
+            }
+            default -> {
+                log.abortRequested(where);
+                return new Report(kind, null, failure);
+            }
+        }
+    }
+
+    /** Logs and counts one occurrence of a panic ({@code kind} PANIC or FATAL) with a new error id. */
+    public Report panic(Throwable failure, Capture where, Kind kind) {
+        String errorId = ErrorIds.next();
+        if (log.errorEnabled() && !folded(kind, errorId, failure, where)) {
+            log.panic(kind, errorId, failure, where);
+        }
+        count(() -> meters.panic(where.source(), failure));
+        return new Report(kind, errorId, failure);
+    }
+
+    /** True when the log-storm limiter folded this panic into a summary instead of a line of its own. */
+    private boolean folded(Kind kind, String errorId, Throwable failure, Capture where) {
+        if (!storms.enabled()) {
+            return false;
+        }
+        try {
+            // What was thrown, under plain ServletException wrappers (Spring MVC wraps every handler failure in one
+            // made at the same place): otherwise every wrapped failure would look identical.
+            Throwable thrown = Classifier.unwrap(failure);
+            if (storms.admit(where.source(), thrown, errorId,
+                    () -> LogLines.foldedKind(kind, errorId, thrown, where))) {
+                return false;
+            }
+        } catch (Throwable limiterFailed) {
+            return false; // log it in full
+        }
+        count(() -> meters.foldedLine(where.source()));
+        return true;
+    }
+
+    /** Counts a finished child task. */
+    public void task(TaskKind kind, TaskOutcome outcome) {
+        count(() -> meters.task(kind, outcome));
+    }
+
+    /** The running-task count of {@code kind} behind this Backstop's {@code backstop.tasks.active} gauge. */
+    public AtomicInteger active(TaskKind kind) {
+        return meters.active(kind);
+    }
+
+    /** Counts what the client got after a failure ({@code backstop.responses}). */
+    public void response(String outcome, Kind reason) {
+        count(() -> meters.response(outcome, reason));
+    }
+
+    /**
+     * Reports a failure of Backstop's own machinery (such as an error responder that threw) once, at ERROR, tied to
+     * the error id of the failure it was handling.
+     */
+    public void internalFailure(String stage, Throwable failure, String errorId) {
+        log.internalFailure(stage, failure, errorId);
+        count(() -> meters.internalFailure(stage));
+    }
+
+    /** A child-task group was still open when its request ended: counted and logged at WARN. */
+    public void groupLeaked(String group, String openedAt, String method, String path, int cancelled) {
+        count(meters::leakedGroup);
+        log.groupLeaked(group, openedAt, method, path, cancelled);
+    }
+
+    /** A checked child failure that nobody observed before its group closed: logged at WARN with its stack. */
+    public void unobservedFailure(Throwable failure, Capture where) {
+        log.unobservedFailure(failure, where);
+    }
+
+    /** More unobserved failures than a group keeps. */
+    public void unobservedNotKept(int count, String group) {
+        log.unobservedNotKept(count, group);
+    }
+
+    /** A background task outlived the grace period of its Backstop's close and is interrupted. */
+    public void backgroundStillRunning(Duration grace, Capture where) {
+        log.backgroundStillRunning(String.valueOf(grace), where);
+    }
+
+    /** Writes the summaries of folded panics still pending. Never throws. */
+    public void flush() {
+        try {
+            storms.flush();
+        } catch (Throwable ignored) {
+            // Summaries are best effort; the counters hold the exact figures.
+        }
+    }
+
+    /** Writes what is pending and removes this pipeline's gauges from the registry. Never throws. */
+    public void close() {
+        flush();
+        count(meters::close);
+    }
+
+    private void count(Runnable increment) {
+        try {
+            increment.run();
+        } catch (Throwable registryFailed) {
+            meterFailed(registryFailed);
+        }
+    }
+
+    /**
+     * A broken meter registry must not break the answer to the user's failure, nor flood the log: the first failure
+     * is logged at WARN, then at most one line a minute, saying how many more there were.
+     */
+    private void meterFailed(Throwable registryFailed) {
+        long now = System.nanoTime();
+        long last = lastMeterFailureLog.get();
+        if (last != NEVER && now - last < METER_FAILURE_LOG_INTERVAL_NANOS
+                || !lastMeterFailureLog.compareAndSet(last, now)) {
+            meterFailuresNotLogged.incrementAndGet();
+            return;
+        }
+        log.meterFailure(registryFailed, meterFailuresNotLogged.getAndSet(0));
+    }
+}

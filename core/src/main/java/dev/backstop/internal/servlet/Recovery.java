@@ -1,0 +1,324 @@
+package dev.backstop.internal.servlet;
+
+import dev.backstop.ErrorResponder;
+import dev.backstop.Failure;
+import dev.backstop.internal.pipeline.Capture;
+import dev.backstop.internal.pipeline.Classifier;
+import dev.backstop.internal.pipeline.Kind;
+import dev.backstop.internal.pipeline.Meters;
+import dev.backstop.internal.pipeline.Pipeline;
+import dev.backstop.internal.pipeline.Report;
+import dev.backstop.internal.pipeline.Source;
+import dev.backstop.internal.tasks.RequestContext;
+import dev.backstop.internal.tasks.TaskRuntime;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * What {@code RecoveryFilter} does with a failure: report it through its Backstop's pipeline (unless this request's
+ * report chain already did: a child's panic handed to its handler), then answer the client with a 500, or end the
+ * connection when the response is already committed.
+ *
+ * <p>The contract, in one place:
+ * <ul>
+ *   <li>panic, not committed: reset, 500 from the responder (standard problem+json or text), counted
+ *       {@code backstop.responses{outcome=error}}; a responder that throws is reported once and replaced by a plain
+ *       500;</li>
+ *   <li>panic, committed: nothing more is written; the container aborts the connection ({@link Container}), or the
+ *       failure is rethrown for it to;</li>
+ *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic
+ *       (where the failure must be rethrown, an uncommitted response is first committed as a bare 500, so that the
+ *       container closes the connection rather than write its error page);</li>
+ *   <li>fatal error: recorded, then rethrown untouched.</li>
+ * </ul>
+ * Nothing here throws except those deliberate rethrows. Immutable and thread-safe.
+ */
+public final class Recovery {
+
+    private final Pipeline pipeline;
+    private final ErrorResponder responder;
+    private final boolean customResponder;
+    private final Container container;
+    private final RequestContext.Binding binding;
+    private final AsyncWatcher asyncWatcher = new AsyncWatcher(this);
+
+    /**
+     * @param pipeline the pipeline of the filter's Backstop
+     * @param tasks the child-task runtime of the filter's Backstop, offered to the requests it guards
+     * @param customResponder the user's responder, or null for the standard one
+     * @param standard the standard responder
+     * @param context the filter's context, which tells the container
+     */
+    public Recovery(Pipeline pipeline, TaskRuntime tasks, ErrorResponder customResponder, StandardResponder standard,
+            ServletContext context) {
+        this.pipeline = pipeline;
+        this.responder = customResponder != null ? customResponder : standard;
+        this.customResponder = customResponder != null;
+        this.container = Container.of(context);
+        this.binding = new RequestContext.Binding(tasks, this);
+    }
+
+    /** @return the Recovery of the filter guarding {@code request}, or null when no RecoveryFilter bound it */
+    public static Recovery of(ServletRequest request) {
+        return RequestContext.owner(request) instanceof Recovery recovery ? recovery : null;
+    }
+
+    /** Binds the request to this filter for its chain; see {@link RequestContext#bind}. */
+    public Object enter(ServletRequest request) {
+        try {
+            return RequestContext.bind(request, binding);
+        } catch (RuntimeException refused) {
+            return null; // a request that refuses attributes only loses ChildTasks and the report chain
+        }
+    }
+
+    /** Undoes {@link #enter} when this filter is nested in another's chain. */
+    public void exit(ServletRequest request, Object before) {
+        RequestContext.unbind(request, binding, before);
+    }
+
+    /**
+     * Answers an async request whose work failed away from the container's threads, exactly as if the failure had
+     * escaped the chain: reported once (not again when this request's chain already did), 500 or abort, then the
+     * async cycle is completed (unless only the container can still end it).
+     */
+    public void failAsync(HttpServletRequest request, HttpServletResponse response, AsyncContext async,
+            Throwable failure) {
+        try {
+            RequestContext context = RequestContext.of(request);
+            if (context != null && context.wasHandled(failure)) {
+                return;
+            }
+            if (handle(context, request, response, failure, false)) {
+                async.complete();
+            } else if (!Classifier.isFatal(Classifier.unwrap(failure)) && context != null
+                    && context.rethrowOnNextDispatch(failure)) {
+                // Only the container can end this response (a container without a quiet abort), and only on its
+                // own thread: dispatch once, and let the filter rethrow there, rather than leave the client waiting
+                // for the async timeout. Once per request, so that a filter not mapped for ASYNC (the servlet runs
+                // again instead) cannot loop.
+                try {
+                    async.dispatch();
+                } catch (RuntimeException cannotDispatch) {
+                    context.cancelRethrow(); // the application's own next dispatch runs as usual
+                }
+            }
+        } catch (Throwable unexpected) {
+            // handle() does not throw when it may not rethrow; complete() may, once the cycle is over.
+        }
+    }
+
+    /**
+     * On an ASYNC dispatch that {@link #failAsync} started: rethrows, on the container's thread, the failure it
+     * could not end itself (already reported). Does nothing on any other dispatch.
+     */
+    public static void rethrowPending(ServletRequest request) throws IOException, ServletException {
+        RequestContext context = RequestContext.existing(request);
+        Throwable pending = context == null ? null : context.takeRethrow();
+        if (pending != null) {
+            rethrow(pending);
+        }
+    }
+
+    /**
+     * Handles a throwable that escaped the filter chain on the request's own thread. Returns normally once the
+     * client has been answered or the connection aborted.
+     *
+     * @throws IOException, ServletException, RuntimeException or Error: the original failure, only when it is
+     *     fatal or the response is committed on a container that cannot abort quietly
+     */
+    public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
+            throws IOException, ServletException {
+        RequestContext context = RequestContext.of(request);
+        if (context != null && context.wasHandled(failure)) {
+            // Another RecoveryFilter in this chain reported it and rethrew it on purpose (fatal, or no quiet
+            // abort): pass it on untouched rather than report it twice.
+            rethrow(failure);
+        }
+        if (handle(context, request, response, failure, true)) {
+            completeAsync(request);
+        }
+    }
+
+    /**
+     * Called when the chain of a dispatch is over, normally or not. After a REQUEST dispatch that started an async
+     * cycle, watches it: the watcher re-registers itself for every later cycle, and closes the request's child-task
+     * groups when the last cycle ends. After any other REQUEST dispatch the request is over, and its groups are
+     * closed now. The watcher is stateless and shared, so this allocates nothing.
+     */
+    public void afterChain(HttpServletRequest request, HttpServletResponse response, DispatcherType dispatch) {
+        try {
+            if (dispatch != DispatcherType.REQUEST) {
+                return;
+            }
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().addListener(asyncWatcher, request, response);
+                return;
+            }
+        } catch (RuntimeException alreadyOver) {
+            // The async cycle completed between the check and here: the request is over.
+        }
+        RequestContext.endOf(request);
+    }
+
+    /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */
+    private boolean handle(RequestContext context, HttpServletRequest request, HttpServletResponse response,
+            Throwable failure, boolean mayRethrow) throws IOException, ServletException {
+        Report report = context == null ? null : context.earlier(failure);
+        if (report == null) {
+            report = pipeline.report(failure, capture(request));
+        }
+        if (context != null) {
+            context.handled(failure);
+        }
+        switch (report.kind()) {
+            case FATAL -> {
+                pipeline.response(Meters.OUTCOME_CONTAINER, Kind.FATAL);
+                if (mayRethrow) {
+                    rethrow(failure);
+                }
+                return false;
+            }
+            case CLIENT_ABORT -> {
+                // Nobody is listening; make sure the container does not try to finish the response either.
+                container.abort(response);
+                return true;
+            }
+            case ABORT_REQUESTED -> {
+                return abort(response, failure, Kind.ABORT_REQUESTED, mayRethrow);
+            }
+            default -> {
+                return answer(request, response, failure, report.errorId(), mayRethrow);
+            }
+        }
+    }
+
+    private boolean answer(HttpServletRequest request, HttpServletResponse response, Throwable failure,
+            String errorId, boolean mayRethrow) throws IOException, ServletException {
+        if (!resetIfUncommitted(response)) {
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+        try {
+            response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            response.setHeader("Cache-Control", "no-store");
+            responder.respond(request, response, failureDetails(request, failure, errorId));
+            pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
+            return true;
+        } catch (Throwable responderFailed) {
+            if (Classifier.isClientAbort(responderFailed)) {
+                // The client left while we answered: count that, there is no one to answer.
+                pipeline.report(responderFailed, capture(request));
+                return true;
+            }
+            pipeline.internalFailure(customResponder ? "respond" : "standard-respond", responderFailed, errorId);
+        }
+        if (!resetIfUncommitted(response)) {
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+        try {
+            StandardResponder.writePlain(response, errorId);
+            pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
+            return true;
+        } catch (Throwable fallbackFailed) {
+            // Already reported once; the client gets an abort rather than a half-written fallback.
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+    }
+
+    /**
+     * Ends a response that must not look complete. Returns false when only the container can do it: then the async
+     * cycle must not be completed (that would finish the body cleanly) and the container's own error handling runs.
+     */
+    private boolean abort(HttpServletResponse response, Throwable failure, Kind reason, boolean mayRethrow)
+            throws IOException, ServletException {
+        if (container.abort(response)) {
+            pipeline.response(Meters.OUTCOME_ABORTED, reason);
+            return true;
+        }
+        pipeline.response(Meters.OUTCOME_CONTAINER, reason);
+        commitBareError(response);
+        if (mayRethrow) {
+            rethrow(failure);
+        }
+        return false;
+    }
+
+    /**
+     * Before a failure is rethrown to a container without a quiet abort: a container answers an uncommitted response
+     * with its own error page (Tomcat's shows the exception's class and message, and keeps the handler's headers),
+     * but ends a committed one by closing the connection at once. So an uncommitted response is committed as a bare
+     * 500 first: the client sees a 500 whose body never ends properly, nothing more.
+     */
+    private static void commitBareError(HttpServletResponse response) {
+        try {
+            if (response.isCommitted()) {
+                return;
+            }
+            response.reset();
+            response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            response.setHeader("Cache-Control", "no-store");
+            response.flushBuffer();
+        } catch (Throwable notCommitted) {
+            // Then the container answers as it would without Backstop.
+        }
+    }
+
+    private static boolean resetIfUncommitted(HttpServletResponse response) {
+        try {
+            if (response.isCommitted()) {
+                return false;
+            }
+            response.reset();
+            return true;
+        } catch (RuntimeException committedMeanwhile) {
+            // IllegalStateException when committed in between; anything else from a broken wrapper: the response
+            // cannot be trusted to take a clean 500, so it is aborted instead.
+            return false;
+        }
+    }
+
+    private static Failure failureDetails(HttpServletRequest request, Throwable failure, String errorId) {
+        String method = RequestContext.method(request);
+        String path = RequestContext.originalPath(request);
+        return new Failure(errorId, failure, Source.HANDLER.tag(), method == null ? "" : method,
+                path == null ? "" : path);
+    }
+
+    private static void completeAsync(HttpServletRequest request) {
+        try {
+            if (request.isAsyncStarted()) {
+                request.getAsyncContext().complete();
+            }
+        } catch (RuntimeException alreadyOver) {
+            // Completed or aborted already.
+        }
+    }
+
+    private static Capture capture(HttpServletRequest request) {
+        return new Capture(Source.HANDLER, RequestContext.method(request), RequestContext.originalPath(request),
+                RequestContext.dispatch(request), null, null);
+    }
+
+    /** Rethrows the original failure as itself where the filter signature allows, else wrapped. Always throws. */
+    static void rethrow(Throwable failure) throws IOException, ServletException {
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof IOException io) {
+            throw io;
+        }
+        if (failure instanceof ServletException servlet) {
+            throw servlet;
+        }
+        throw new ServletException(failure);
+    }
+}

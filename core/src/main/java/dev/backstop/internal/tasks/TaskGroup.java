@@ -1,0 +1,765 @@
+package dev.backstop.internal.tasks;
+
+import dev.backstop.internal.pipeline.Guard;
+import dev.backstop.internal.pipeline.Pipeline;
+import dev.backstop.internal.pipeline.TaskKind;
+import dev.backstop.internal.pipeline.TaskOutcome;
+import dev.backstop.internal.pipeline.Texts;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The engine behind {@link dev.backstop.ChildTasks}: admission (group limit, application cap), cancellation
+ * (fail-fast, timeout, interrupt, close), the failures of the group, and the waiters of {@code await()},
+ * {@code completion()} and futures.
+ *
+ * <p>One lock guards the state; nothing blocks while holding it except waits on its condition, and interrupts,
+ * reports and completions of waiters happen after it is released. Thread-safe.
+ */
+public final class TaskGroup {
+
+    /** Failures kept for {@code await()} besides the first: the rest are counted, not kept. */
+    public static final int MAX_SUPPRESSED = 16;
+
+    /** Builds the exception {@code await()} throws; the public type lives in the API package. */
+    @FunctionalInterface
+    public interface ExceptionFactory {
+        RuntimeException create(String message, Throwable cause, String errorId);
+    }
+
+    private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
+
+    private enum Reason { FAILURE, TIMEOUT, INTERRUPT, CANCEL, CLOSE }
+
+    private final TaskRuntime runtime;
+    private final RequestContext request;
+    private final Guard.Context context;
+    private final String name;
+    private final boolean failFast;
+    private final int limit;
+    private final Duration timeout;
+    private final long deadline;
+    private final String openedAt;
+    private final ExceptionFactory exceptions;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    // Guarded by lock.
+    // The tasks admitted and not finished, for cancel(): an intrusive list through TaskRun, so that starting and
+    // finishing a task neither allocates a node nor computes an identity hash.
+    private TaskRun<?> live;
+    private int pending;
+    // Threads waiting on `changed`, by what they wait for: a finishing task wakes only those it can help, so that
+    // a group of 500 tasks does not wake its waiter 500 times.
+    private int slotWaiters;
+    private int doneWaiters;
+    private int runWaiters;
+    private int started;
+    private int sequence;
+    private int cancelledTasks;
+    private int failures;
+    private Throwable first;
+    private String firstErrorId;
+    private final List<Throwable> kept = new ArrayList<>(0);
+    private final List<TaskRun<?>> unobserved = new ArrayList<>(0);
+    private int unobservedNotKept;
+    private Reason cancelled;
+    private boolean timedOut;
+    private boolean closed;
+    private boolean settled;
+    private RuntimeException outcome;
+    private boolean outcomeStale;
+    private List<CompletableFuture<Void>> waiters;
+    private ScheduledFuture<?> timer;
+
+    TaskGroup(RequestContext request, Guard.Context context, String name, boolean failFast, int limit,
+            Duration timeout, String openedAt, ExceptionFactory exceptions) {
+        this.runtime = request.runtime();
+        this.request = request;
+        this.context = context;
+        this.name = name;
+        this.failFast = failFast;
+        this.limit = limit;
+        this.timeout = timeout;
+        this.openedAt = openedAt;
+        this.exceptions = exceptions;
+        this.deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+    }
+
+    /**
+     * Opens a group on the request of {@code request}, capturing the current thread's context (MDC) for its tasks.
+     *
+     * @param limit at most this many tasks at once, 0 for no group limit
+     * @param timeout the group's deadline from now, or null
+     */
+    public static TaskGroup open(RequestContext request, String name, boolean failFast, int limit, Duration timeout,
+            ExceptionFactory exceptions) {
+        TaskGroup group = new TaskGroup(request, Guard.capture(), name, failFast, limit, timeout, OpenSite.find(),
+                exceptions);
+        request.add(group);
+        if (timeout != null) {
+            group.armTimer();
+        }
+        return group;
+    }
+
+    private void armTimer() {
+        ScheduledFuture<?> scheduled = runtime.schedule(this::onDeadline, timeout);
+        lock.lock();
+        try {
+            if (closed) {
+                scheduled.cancel(false);
+            } else {
+                timer = scheduled;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Starts a task, waiting for a slot when the group has a limit.
+     *
+     * @param tryOnly return null rather than wait for a slot, or throw for a closed group or the cap
+     * @return the task (already cancelled when the group was), or null when {@code tryOnly} and it did not start
+     */
+    public <T> Future<T> start(String taskName, Object body, boolean tryOnly) {
+        TaskRun<T> run = null;
+        Actions actions = null;
+        boolean rejected = false;
+        boolean interrupted = false;
+        lockBriefly();
+        try {
+            if (closed) {
+                if (tryOnly) {
+                    return null;
+                }
+                throw new IllegalStateException("ChildTasks group '" + name + "' is closed; start tasks before "
+                        + "close() (or the end of the request)");
+            }
+            if (cancelled == null && deadline != 0 && System.nanoTime() - deadline >= 0) {
+                actions = timeoutLocked();
+            }
+            while (limit > 0 && pending >= limit && cancelled == null && !closed) {
+                if (tryOnly) {
+                    return null;
+                }
+                slotWaiters++;
+                try {
+                    changed.await();
+                } finally {
+                    slotWaiters--;
+                }
+            }
+            if (closed) {
+                throw new IllegalStateException("ChildTasks group '" + name + "' was closed while a task waited "
+                        + "for a slot");
+            }
+            sequence++;
+            String id = taskName != null ? taskName : "task-" + sequence;
+            if (cancelled != null) {
+                if (tryOnly) {
+                    return null;
+                }
+                started++;
+                cancelledTasks++;
+                outcomeStale = true;
+                run = TaskRun.cancelledBeforeStart(this, name, id);
+            } else if (!runtime.admit()) {
+                rejected = true;
+            } else {
+                run = new TaskRun<>(runtime, this, TaskKind.SCOPED, request, context, name, id, body);
+                linkLive(run);
+                pending++;
+                started++;
+                settled = false;
+                outcomeStale = true;
+            }
+        } catch (InterruptedException e) {
+            // The thread waiting for a slot was interrupted: the group is cancelled, the interrupt kept.
+            interrupted = true;
+            actions = cancelLocked(Reason.INTERRUPT);
+            started++;
+            cancelledTasks++;
+            outcomeStale = true;
+            run = TaskRun.cancelledBeforeStart(this, name, taskName != null ? taskName : "task-" + sequence);
+        } finally {
+            lock.unlock();
+            after(actions);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (rejected) {
+            runtime.pipeline().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
+            if (tryOnly) {
+                return null;
+            }
+            throw runtime.capReached();
+        }
+        if (run.outcome() == TaskOutcome.CANCELLED) {
+            runtime.pipeline().task(TaskKind.SCOPED, TaskOutcome.CANCELLED);
+            return run;
+        }
+        try {
+            runtime.execute(run);
+        } catch (RuntimeException refused) {
+            if (!unstart(run)) {
+                return run; // cancelled meanwhile, and counted so
+            }
+            if (tryOnly) {
+                return null;
+            }
+            throw refused instanceof RejectedExecutionException rejection ? rejection
+                    : new RejectedExecutionException("backstop: the child-task executor refused the task", refused);
+        }
+        return run;
+    }
+
+    /**
+     * Undoes the admission of a task the executor refused. A cancel may have finished the task already (it looked
+     * not started): then it was counted as cancelled, and there is nothing left to undo.
+     *
+     * @return whether the refusal was this call's to report
+     */
+    private boolean unstart(TaskRun<?> run) {
+        if (!run.abandon()) {
+            return false;
+        }
+        Actions actions = null;
+        lock.lock();
+        try {
+            unlinkLive(run);
+            pending--;
+            started--;
+            outcomeStale = true;
+            runtime.release();
+            runtime.pipeline().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
+            if (pending == 0) {
+                actions = releaseWaitersLocked();
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+        return true;
+    }
+
+    /** Called once per admitted task, from its own thread or from the thread that cancelled it before it ran. */
+    void finished(TaskRun<?> run, TaskOutcome result) {
+        Actions actions = null;
+        lockBriefly();
+        try {
+            run.publish(result);
+            unlinkLive(run);
+            pending--;
+            outcomeStale = true;
+            switch (result) {
+                case PANIC, FAILURE -> {
+                    recordFailure(run, result == TaskOutcome.FAILURE);
+                    if (failFast && cancelled == null) {
+                        actions = cancelLocked(Reason.FAILURE);
+                    }
+                }
+                case CANCELLED -> cancelledTasks++;
+                default -> {
+                    // success: nothing to keep
+                }
+            }
+            // Count and free the application-wide slot before anyone waiting can see the task as finished.
+            runtime.release();
+            runtime.pipeline().task(TaskKind.SCOPED, result);
+            if (pending == 0) {
+                actions = Actions.merge(actions, releaseWaitersLocked());
+            }
+            if ((pending == 0 && doneWaiters > 0) || slotWaiters > 0 || runWaiters > 0) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+    }
+
+    private void linkLive(TaskRun<?> run) {
+        run.linked = true;
+        run.liveNext = live;
+        if (live != null) {
+            live.livePrev = run;
+        }
+        live = run;
+    }
+
+    private void unlinkLive(TaskRun<?> run) {
+        if (!run.linked) {
+            return;
+        }
+        run.linked = false;
+        if (run.livePrev != null) {
+            run.livePrev.liveNext = run.liveNext;
+        } else {
+            live = run.liveNext;
+        }
+        if (run.liveNext != null) {
+            run.liveNext.livePrev = run.livePrev;
+        }
+        run.livePrev = null;
+        run.liveNext = null;
+    }
+
+    /**
+     * Takes the lock for one of the short sections on the hot path (starting and finishing tasks). Those sections
+     * last a few hundred nanoseconds, so a thread that finds the lock held spins briefly before it parks: parking
+     * and waking a thread costs far more than the wait, and a pool of workers finishing tasks while the request
+     * thread starts more would otherwise hand the lock over through the scheduler every time.
+     */
+    private void lockBriefly() {
+        for (int spins = 0; spins < SPINS; spins++) {
+            if (lock.tryLock()) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        lock.lock();
+    }
+
+    private void recordFailure(TaskRun<?> run, boolean checked) {
+        failures++;
+        Throwable failure = run.failure();
+        if (first == null) {
+            first = failure;
+            firstErrorId = run.errorId();
+        } else if (kept.size() < MAX_SUPPRESSED) {
+            kept.add(failure);
+        }
+        if (checked) {
+            if (unobserved.size() < MAX_SUPPRESSED + 1) {
+                unobserved.add(run);
+            } else {
+                unobservedNotKept++;
+            }
+        }
+    }
+
+    /** Waits for every task; see {@code ChildTasks.await()}. */
+    public void await() {
+        checkNotInside("await()");
+        Actions actions = null;
+        RuntimeException result;
+        boolean interrupted = false;
+        lock.lock();
+        try {
+            doneWaiters++;
+            try {
+                while (pending > 0 && !timedOut) {
+                    if (deadline == 0) {
+                        changed.await();
+                        continue;
+                    }
+                    long remaining = deadline - System.nanoTime();
+                    if (remaining <= 0) {
+                        actions = timeoutLocked();
+                        break;
+                    }
+                    changed.awaitNanos(remaining);
+                }
+                result = reportLocked();
+            } catch (InterruptedException e) {
+                interrupted = true;
+                actions = cancelLocked(Reason.INTERRUPT);
+                result = failures > 0 ? reportLocked() : exceptions.create("the thread waiting for group '" + name
+                        + "' was interrupted; the group was cancelled",
+                        new InterruptedException("interrupted while waiting for group '" + name + "'"), null);
+            } finally {
+                doneWaiters--;
+            }
+        } finally {
+            lock.unlock();
+            after(actions);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (result != null) {
+            throw result;
+        }
+    }
+
+    private void checkNotInside(String what) {
+        TaskRun<?> current = TaskRun.current();
+        if (current != null && current.group() == this) {
+            throw new IllegalStateException(what + " of group '" + name + "' was called from its own task '"
+                    + current.name() + "', which would wait for itself forever");
+        }
+    }
+
+    /** Wakes the readers of futures, after one was cancelled. */
+    void signalChange() {
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** See {@code ChildTasks.completion()}. */
+    public CompletionStage<Void> completion() {
+        CompletableFuture<Void> stage = new CompletableFuture<>();
+        RuntimeException result;
+        lock.lock();
+        try {
+            if (pending > 0 && !timedOut) {
+                if (waiters == null) {
+                    waiters = new ArrayList<>(1);
+                }
+                waiters.add(stage);
+                return stage;
+            }
+            result = reportLocked();
+        } finally {
+            lock.unlock();
+        }
+        complete(stage, result);
+        return stage;
+    }
+
+    /** The outcome as {@code await()} and {@code completion()} report it; marks failures observed. */
+    private RuntimeException reportLocked() {
+        RuntimeException result = outcomeLocked();
+        settled = pending == 0 || timedOut;
+        if (result != null) {
+            unobserved.clear();
+            unobservedNotKept = 0;
+        }
+        return result;
+    }
+
+    private Actions releaseWaitersLocked() {
+        if (waiters == null) {
+            return null;
+        }
+        Actions actions = new Actions();
+        actions.complete = waiters;
+        actions.outcome = reportLocked();
+        waiters = null;
+        return actions;
+    }
+
+    private RuntimeException outcomeLocked() {
+        if (!outcomeStale) {
+            return outcome;
+        }
+        RuntimeException result = null;
+        if (failures > 0) {
+            String message = failures + " of " + started + " tasks in group '" + name + "' failed; first: "
+                    + Texts.escape(Texts.describe(first), Texts.MAX_TEXT);
+            if (failures > 1) {
+                message += "; " + kept.size() + " more attached as suppressed";
+                if (failures - 1 > kept.size()) {
+                    message += ", " + (failures - 1 - kept.size()) + " not kept";
+                }
+            }
+            result = exceptions.create(message, first, firstErrorId);
+            for (Throwable other : kept) {
+                if (other != result) {
+                    result.addSuppressed(other);
+                }
+            }
+            if (timedOut) {
+                result.addSuppressed(timeoutException());
+            }
+        } else if (timedOut) {
+            result = exceptions.create("group '" + name + "' timed out after " + timeout + "; "
+                    + (cancelledTasks + pending) + " of " + started + " tasks cancelled", timeoutException(), null);
+        } else if (cancelledTasks > 0 || (cancelled != null && pending > 0)) {
+            result = exceptions.create("group '" + name + "' was cancelled; " + (cancelledTasks + pending) + " of "
+                    + started + " tasks did not run to completion",
+                    new CancellationException("group '" + name + "' was cancelled"), null);
+        }
+        outcome = result;
+        outcomeStale = false;
+        return result;
+    }
+
+    private TimeoutException timeoutException() {
+        return new TimeoutException("group '" + name + "' did not finish within " + timeout);
+    }
+
+    public boolean isCancelled() {
+        lock.lock();
+        try {
+            return cancelled != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels the group: tasks not started never start, running ones are interrupted. */
+    public void cancel() {
+        Actions actions;
+        lock.lock();
+        try {
+            actions = cancelLocked(Reason.CANCEL);
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+    }
+
+    private void onDeadline() {
+        Actions actions = null;
+        lock.lock();
+        try {
+            if (!closed && pending > 0) {
+                actions = timeoutLocked();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (actions != null && actions.complete != null) {
+            // Never run users' callbacks on the timer thread that every group's timeout shares.
+            Actions completions = new Actions();
+            completions.complete = actions.complete;
+            completions.outcome = actions.outcome;
+            actions.complete = null;
+            runtime.callback(() -> after(completions));
+        }
+        after(actions);
+    }
+
+    /** The deadline passed: the group is cancelled (if it was not already) and done for its waiters. */
+    private Actions timeoutLocked() {
+        if (timedOut) {
+            return null;
+        }
+        timedOut = true;
+        outcomeStale = true;
+        changed.signalAll();
+        Actions actions = cancelLocked(Reason.TIMEOUT);
+        // Done for its waiters, even while interrupted tasks are still stopping.
+        return Actions.merge(actions, releaseWaitersLocked());
+    }
+
+    private Actions cancelLocked(Reason reason) {
+        if (cancelled != null) {
+            return null;
+        }
+        cancelled = reason;
+        outcomeStale = true;
+        changed.signalAll();
+        if (live == null) {
+            return null;
+        }
+        Actions actions = new Actions();
+        actions.cancel = new ArrayList<>();
+        for (TaskRun<?> run = live; run != null; run = run.liveNext) {
+            actions.cancel.add(run);
+        }
+        return actions;
+    }
+
+    /** Interrupts, finishes never-started tasks and completes waiters, outside the lock. */
+    private void after(Actions actions) {
+        if (actions == null) {
+            return;
+        }
+        if (actions.cancel != null) {
+            for (TaskRun<?> run : actions.cancel) {
+                if (run.cancel0(true)) {
+                    finished(run, TaskOutcome.CANCELLED);
+                }
+            }
+        }
+        if (actions.complete != null) {
+            for (CompletableFuture<Void> stage : actions.complete) {
+                complete(stage, actions.outcome);
+            }
+        }
+    }
+
+    private static void complete(CompletableFuture<Void> stage, RuntimeException result) {
+        if (result == null) {
+            stage.complete(null);
+        } else {
+            stage.completeExceptionally(result);
+        }
+    }
+
+    void awaitDone(TaskRun<?> run) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            runWaiters++;
+            try {
+                while (!run.readable()) {
+                    changed.await();
+                }
+            } finally {
+                runWaiters--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean awaitDone(TaskRun<?> run, long nanos) throws InterruptedException {
+        long remaining = nanos;
+        lock.lockInterruptibly();
+        try {
+            runWaiters++;
+            try {
+                while (!run.readable()) {
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    remaining = changed.awaitNanos(remaining);
+                }
+                return true;
+            } finally {
+                runWaiters--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Cancels what is unfinished, waits for every task to stop, and reports checked failures nobody observed.
+     * Idempotent: every call returns only once every task has stopped.
+     */
+    public void close() {
+        checkNotInside("close()");
+        closeAndReport(false);
+    }
+
+    /** The filter's close at the end of the request: a group not closed, and not waited for, leaked. */
+    void closeAtRequestEnd() {
+        if (TaskRun.current() != null && TaskRun.current().group() == this) {
+            return; // cannot happen from the filter's thread; never wait for ourselves
+        }
+        closeAndReport(true);
+    }
+
+    private void closeAndReport(boolean atRequestEnd) {
+        Actions actions = null;
+        boolean first;
+        boolean leaked;
+        int cancelledBefore;
+        lock.lock();
+        try {
+            first = !closed;
+            closed = true;
+            // Decided under the same lock that closes the group, so a concurrent close() cannot fake a leak.
+            leaked = first && atRequestEnd && !(settled && (pending == 0 || timedOut));
+            cancelledBefore = cancelledTasks;
+            if (first && pending > 0) {
+                actions = cancelLocked(Reason.CLOSE);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+        List<TaskRun<?>> lost;
+        int notKept;
+        int cancelledByClose;
+        lock.lock();
+        try {
+            doneWaiters++;
+            try {
+                while (pending > 0) {
+                    changed.awaitUninterruptibly();
+                }
+            } finally {
+                doneWaiters--;
+            }
+            if (!first) {
+                return;
+            }
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+            lost = new ArrayList<>(unobserved);
+            notKept = unobservedNotKept;
+            unobserved.clear();
+            unobservedNotKept = 0;
+            cancelledByClose = cancelledTasks - cancelledBefore;
+            // Waiters of completion() on a group closed while tasks were pending get the final outcome.
+            actions = releaseWaitersLocked();
+        } finally {
+            lock.unlock();
+        }
+        after(actions);
+        request.remove(this);
+        if (leaked) {
+            runtime.pipeline().groupLeaked(name, openedAt, request.method(), request.path(), cancelledByClose);
+        }
+        reportUnobserved(lost, notKept);
+    }
+
+    private void reportUnobserved(List<TaskRun<?>> lost, int notKept) {
+        Pipeline pipeline = runtime.pipeline();
+        for (TaskRun<?> run : lost) {
+            if (!run.observed()) {
+                pipeline.unobservedFailure(run.failure(), run.where());
+            }
+        }
+        if (notKept > 0) {
+            pipeline.unobservedNotKept(notKept, name);
+        }
+    }
+
+    @Override
+    public String toString() {
+        lock.lock();
+        try {
+            return "ChildTasks[" + name + ", " + started + " started, " + pending + " unfinished, " + failures
+                    + " failed" + (cancelled != null ? ", cancelled (" + cancelled.name().toLowerCase(Locale.ROOT) + ")" : "")
+                    + (closed ? ", closed" : "") + "]";
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Work decided under the lock and done after it. */
+    private static final class Actions {
+        List<TaskRun<?>> cancel;
+        List<CompletableFuture<Void>> complete;
+        RuntimeException outcome;
+
+        static Actions merge(Actions a, Actions b) {
+            if (a == null) {
+                return b;
+            }
+            if (b == null) {
+                return a;
+            }
+            if (b.cancel != null) {
+                a.cancel = b.cancel;
+            }
+            if (b.complete != null) {
+                a.complete = b.complete;
+                a.outcome = b.outcome;
+            }
+            return a;
+        }
+    }
+}
