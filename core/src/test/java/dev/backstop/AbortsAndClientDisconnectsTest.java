@@ -1,14 +1,11 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
 import java.io.IOException;
@@ -19,24 +16,24 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.EofException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Clients that go away and handlers that abort on purpose are not panics. */
 class AbortsAndClientDisconnectsTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final CountDownLatch firstBytesWritten = new CountDownLatch(1);
-    private CapturedLogs logs;
     private TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        logs = CapturedLogs.of("dev.backstop");
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/eof", (request, response) -> {
                     throw new EofException("simulated: reset by peer");
                 })
@@ -75,12 +72,6 @@ class AbortsAndClientDisconnectsTest {
                 .start();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        server.close();
-    }
-
     @ParameterizedTest(name = "{0} -> client abort tagged {1}")
     @CsvSource({
         "/eof, EofException",
@@ -91,10 +82,10 @@ class AbortsAndClientDisconnectsTest {
     void clientGoneExceptionsAreCountedAsClientAbortsNotPanics(String path, String exceptionTag) throws Exception {
         RawHttp.get(server.port(), path);
 
-        assertThat(count(registry, "backstop.client.aborts", "source", "handler", "exception", exceptionTag))
+        assertThat(harness.count("backstop.client.aborts", "source", "handler", "exception", exceptionTag))
                 .isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
     }
 
     @Test
@@ -103,8 +94,8 @@ class AbortsAndClientDisconnectsTest {
 
         assertThat(exchange.text()).isEmpty();
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
     }
 
     @Test
@@ -119,10 +110,10 @@ class AbortsAndClientDisconnectsTest {
         }
 
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                assertThat(total(registry, "backstop.client.aborts")).isEqualTo(1.0));
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(logs.errors()).isEmpty();
-        assertThat(logs.all()).allSatisfy(event -> assertThat(event.getThrowableProxy()).isNull());
+                assertThat(harness.total("backstop.client.aborts")).isEqualTo(1.0));
+        assertThat(harness.total("backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.logs().all()).allSatisfy(event -> assertThat(event.getThrowableProxy()).isNull());
     }
 
     @Test
@@ -131,9 +122,9 @@ class AbortsAndClientDisconnectsTest {
 
         assertThat(exchange.text()).as("no response at all").isEmpty();
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
-        assertThat(count(registry, "backstop.responses", "outcome", "aborted", "reason", "abort_request"))
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
+        assertThat(harness.count("backstop.responses", "outcome", "aborted", "reason", "abort_request"))
                 .isEqualTo(1.0);
     }
 
@@ -144,7 +135,7 @@ class AbortsAndClientDisconnectsTest {
         assertThat(exchange.head()).startsWith("HTTP/1.1 200");
         assertThat(exchange.body()).contains("started").doesNotEndWith("0\r\n\r\n");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
     }
 }

@@ -1,14 +1,11 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.response.Response;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
@@ -16,21 +13,21 @@ import jakarta.servlet.ServletInputStream;
 import java.io.IOException;
 import java.util.List;
 import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Failures that end an async cycle outside any filter call, and failures in error pages. */
 class AsyncAndErrorDispatchTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private TestServer server;
 
     @BeforeEach
     void start() throws Exception {
-        logs = CapturedLogs.of("dev.backstop");
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/read", (request, response) -> {
                     AsyncContext async = request.startAsync();
                     async.setTimeout(0);
@@ -64,12 +61,6 @@ class AsyncAndErrorDispatchTest {
         server.start();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        server.close();
-    }
-
     @Test
     void failureThatEndsAnAsyncCycleIsCaughtThroughAsyncListener() throws IOException {
         Response response = given().port(server.port()).body("some upload").post("/read");
@@ -77,13 +68,13 @@ class AsyncAndErrorDispatchTest {
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
         String errorId = response.jsonPath().getString("errorId");
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         assertThat(errors.get(0).getFormattedMessage())
                 .startsWith("panic errorId=" + errorId + " source=handler method=POST path=/read");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IllegalStateException"))
                 .isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
     }
 
     @Test
@@ -92,10 +83,10 @@ class AsyncAndErrorDispatchTest {
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         assertThat(errors.get(0).getFormattedMessage())
                 .contains("method=GET path=/not-found dispatch=ERROR");
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
     }
 }

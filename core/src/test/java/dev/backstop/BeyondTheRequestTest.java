@@ -1,22 +1,18 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.backstop.testing.Harness;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.MDC;
@@ -41,46 +38,36 @@ import org.slf4j.MDC;
  */
 class BeyondTheRequestTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     // Every failure logged in full: no log-storm summary from this class may land in a later test's captured logs.
-    private final Backstop backstop = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO)
-            .build();
-    private final Queue<Throwable> reachedDefaultHandler = new ConcurrentLinkedQueue<>();
-    private final List<ExecutorService> executors = new ArrayList<>();
-    private Thread.UncaughtExceptionHandler before;
-    private CapturedLogs logs;
+    private final Backstop backstop = Backstop.builder().meterRegistry(harness.registry())
+            .logStormInterval(Duration.ZERO).build();
+    private Queue<Throwable> reachedDefaultHandler;
 
     @BeforeEach
     void watch() {
-        logs = CapturedLogs.of("dev.backstop");
-        before = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> reachedDefaultHandler.add(failure));
+        reachedDefaultHandler = harness.watchUncaught();
     }
 
+    /** Runs before the harness shuts the executors down and puts the handler from before the test back. */
     @AfterEach
-    void restore() {
+    void uninstall() {
         backstop.uninstallUncaughtExceptionHandler();
-        executors.forEach(ExecutorService::shutdownNow);
-        Thread.setDefaultUncaughtExceptionHandler(before);
-        logs.close();
-    }
-
-    private <E extends ExecutorService> E track(E executor) {
-        executors.add(executor);
-        return executor;
     }
 
     private double panics(String source) {
-        return count(registry, "backstop.panics", "source", source);
+        return harness.count("backstop.panics", "source", source);
     }
 
     private List<ILoggingEvent> errorsFrom(String source) {
-        return logs.errors().stream().filter(e -> e.getFormattedMessage().contains("source=" + source)).toList();
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().contains("source=" + source)).toList();
     }
 
     @Test
     void anUncheckedFailureOfASubmittedTaskIsReportedAtOnceEvenIfTheFutureIsDropped() {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         executor.submit(() -> {
             throw new IllegalStateException("nobody reads my future");
         });
@@ -90,14 +77,14 @@ class BeyondTheRequestTest {
                     .contains("exception=java.lang.IllegalStateException", "nobody reads my future");
             assertThat(event.getThrowableProxy()).isNotNull();
         });
-        assertThat(count(registry, "backstop.panics", "source", "executor", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "executor", "exception", "IllegalStateException"))
                 .isEqualTo(1);
         assertThat(reachedDefaultHandler).isEmpty();
     }
 
     @Test
     void theFutureOfAnUncheckedFailureStillHoldsIt() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         Future<?> future = executor.submit(() -> {
             throw new IllegalArgumentException("read me");
         });
@@ -108,7 +95,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aFailingExecuteNeitherKillsThePoolThreadNorReachesTheUncaughtHandler() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         AtomicReference<Thread> first = new AtomicReference<>();
         executor.execute(() -> {
             first.set(Thread.currentThread());
@@ -122,7 +109,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aCheckedFailureIsReportedWhenItsFutureIsDroppedUnread() {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         CountDownLatch failed = new CountDownLatch(1);
         executor.submit(() -> {
             failed.countDown();
@@ -138,7 +125,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aCheckedFailureReadThroughItsFutureIsNotReported() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         Future<String> future = executor.submit(() -> {
             throw new IOException("handled by the reader");
         });
@@ -165,10 +152,11 @@ class BeyondTheRequestTest {
     @ValueSource(booleans = {false, true})
     void aPeriodicTaskFailingOnItsThirdRunIsReportedAndKeepsOrLosesItsSchedule(boolean cancelFailed)
             throws Exception {
-        Backstop configured = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO)
+        Backstop configured = Backstop.builder().meterRegistry(harness.registry()).logStormInterval(Duration.ZERO)
                 .cancelFailedPeriodicTasks(cancelFailed)
                 .build();
-        ScheduledExecutorService scheduler = configured.guard(track(Executors.newSingleThreadScheduledExecutor()));
+        ScheduledExecutorService scheduler =
+                configured.guard(harness.shutdownAfter(Executors.newSingleThreadScheduledExecutor()));
         AtomicInteger runs = new AtomicInteger();
         CountDownLatch fifthRun = new CountDownLatch(1);
         ScheduledFuture<?> periodic = scheduler.scheduleAtFixedRate(() -> {
@@ -199,7 +187,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aCompletableFutureFailingUnobservedIsReportedAndOneHandledByThePipelineIsNot() {
-        ExecutorService pool = track(Executors.newSingleThreadExecutor());
+        ExecutorService pool = harness.shutdownAfter(Executors.newSingleThreadExecutor());
         CompletableFuture<Void> handled = backstop.guard(CompletableFuture.runAsync(() -> {
             throw new IllegalStateException("recovered downstream");
         }, pool).exceptionally(failure -> null));
@@ -219,7 +207,7 @@ class BeyondTheRequestTest {
 
     @Test
     void theSubmittersMdcIsCarriedIntoTheTaskAndClearedAfter() throws Exception {
-        ExecutorService raw = track(Executors.newSingleThreadExecutor());
+        ExecutorService raw = harness.shutdownAfter(Executors.newSingleThreadExecutor());
         ExecutorService executor = backstop.guard(raw);
         MDC.put("requestId", "req-99");
         Future<Map<String, String>> inTask;
@@ -235,7 +223,7 @@ class BeyondTheRequestTest {
 
     @Test
     void shutdownAndCloseAreTheWrappedExecutors() throws Exception {
-        ExecutorService raw = track(Executors.newFixedThreadPool(2));
+        ExecutorService raw = harness.shutdownAfter(Executors.newFixedThreadPool(2));
         ExecutorService executor = backstop.guard(raw);
         CountDownLatch running = new CountDownLatch(1);
         Future<?> task = executor.submit(() -> {
@@ -249,7 +237,7 @@ class BeyondTheRequestTest {
         assertThat(raw.isTerminated()).isTrue();
         assertThat(task.get()).isEqualTo("done");
 
-        ExecutorService closing = track(Executors.newSingleThreadExecutor());
+        ExecutorService closing = harness.shutdownAfter(Executors.newSingleThreadExecutor());
         ((dev.backstop.internal.executor.GuardedExecutorService) backstop.guard(closing)).close();
         assertThat(closing.isTerminated()).isTrue();
     }
@@ -301,7 +289,7 @@ class BeyondTheRequestTest {
         });
         thread.start();
         thread.join();
-        assertThat(count(registry, "backstop.panics", "source", "thread", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "thread", "exception", "IllegalStateException"))
                 .isEqualTo(1);
         assertThat(reachedDefaultHandler).isEmpty();
     }
@@ -324,7 +312,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aTaskStoppedByCancelOrShutdownIsNotAPanicButAGenuineFailureAfterCancelIs() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newFixedThreadPool(2)));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newFixedThreadPool(2)));
         CountDownLatch started = new CountDownLatch(2);
         Future<Object> checked = executor.submit(() -> {
             started.countDown();
@@ -357,7 +345,7 @@ class BeyondTheRequestTest {
 
     @Test
     void aCheckedFailureIsReportedWhenInvokeAllThrowsAndNobodyCanHoldTheFutures() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newFixedThreadPool(2)));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newFixedThreadPool(2)));
         CountDownLatch failed = new CountDownLatch(1);
         AtomicReference<Throwable> invokeAllThrew = new AtomicReference<>();
         Thread caller = new Thread(() -> {
@@ -386,7 +374,7 @@ class BeyondTheRequestTest {
     @Test
     void handlersUninstalledInAnyOrderLeaveTheOriginalHandler() {
         Thread.UncaughtExceptionHandler original = Thread.getDefaultUncaughtExceptionHandler();
-        Backstop other = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build();
+        Backstop other = Backstop.builder().meterRegistry(harness.registry()).logStormInterval(Duration.ZERO).build();
         backstop.installUncaughtExceptionHandler();
         other.installUncaughtExceptionHandler();
         backstop.uninstallUncaughtExceptionHandler();
@@ -396,7 +384,7 @@ class BeyondTheRequestTest {
 
     @Test
     void tasksNeverSeeWhatAnEarlierTaskLeftInTheMdc() throws Exception {
-        ExecutorService executor = backstop.guard(track(Executors.newSingleThreadExecutor()));
+        ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         executor.submit(() -> MDC.put("user", "alice")).get(5, TimeUnit.SECONDS);
         Map<String, String> next = executor.submit(MDC::getCopyOfContextMap).get(5, TimeUnit.SECONDS);
         assertThat(next == null || next.isEmpty()).as("MDC of the next task: %s", next).isTrue();
@@ -406,7 +394,8 @@ class BeyondTheRequestTest {
 
     @Test
     void aPeriodicTaskThrowingTheSameObjectEveryRunIsReportedForEveryRun() throws Exception {
-        ScheduledExecutorService scheduler = backstop.guard(track(Executors.newSingleThreadScheduledExecutor()));
+        ScheduledExecutorService scheduler =
+                backstop.guard(harness.shutdownAfter(Executors.newSingleThreadScheduledExecutor()));
         AtomicInteger runs = new AtomicInteger();
         ScheduledFuture<?> periodic = scheduler.scheduleWithFixedDelay(() -> {
             if (runs.incrementAndGet() <= 3) {

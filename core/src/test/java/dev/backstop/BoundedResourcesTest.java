@@ -1,15 +1,13 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.FailureClasses;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,9 +18,8 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Failures in bulk must not turn into memory, meter series or threads: a group of 100,000 failing tasks, 1,000
@@ -33,23 +30,11 @@ class BoundedResourcesTest {
     /** What a group may keep for 100,000 failed tasks: the first failure and a few suppressed ones, not all. */
     static final long GROUP_RETAINED_LIMIT_BYTES = 8L << 20;
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final HttpClient client = HttpClient.newHttpClient();
-    private CapturedLogs logs;
     private TestServer server;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        logs.close();
-    }
 
     private HttpResponse<String> get(String path) throws Exception {
         return client.send(HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(50)).build(),
@@ -64,7 +49,7 @@ class BoundedResourcesTest {
     @Test
     void groupOfAHundredThousandFailingTasksKeepsBoundedMemory() throws Exception {
         int tasks = 100_000;
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/many", (request, response) -> {
                     long before = heapAfterGc();
                     try (ChildTasks group = ChildTasks.builder(request).name("bulk").limit(64).open()) {
@@ -96,15 +81,15 @@ class BoundedResourcesTest {
                 .isLessThan(GROUP_RETAINED_LIMIT_BYTES);
         assertThat(parts[1]).startsWith("100000 of 100000 tasks in group 'bulk' failed")
                 .endsWith("suppressed=" + 16);
-        assertThat(count(registry, "backstop.panics", "source", "child")).isEqualTo(tasks);
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "panic")).isEqualTo(tasks);
+        assertThat(harness.count("backstop.panics", "source", "child")).isEqualTo(tasks);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "panic")).isEqualTo(tasks);
     }
 
     @Test
     void aThousandDistinctExceptionClassesLeaveTheExceptionTagBounded() throws Exception {
         List<Class<? extends RuntimeException>> classes = FailureClasses.generate(1_000);
         assertThat(classes.stream().map(Class::getName).distinct()).hasSize(1_000);
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/throw", (request, response) -> {
                     throw classes.get(Integer.parseInt(request.getParameter("n"))).getConstructor().newInstance();
                 })
@@ -114,20 +99,20 @@ class BoundedResourcesTest {
             assertThat(get("/throw?n=" + n).statusCode()).isEqualTo(500);
         }
 
-        List<Counter> series = registry.find("backstop.panics").counters().stream().toList();
+        List<Counter> series = harness.registry().find("backstop.panics").counters().stream().toList();
         Set<String> tags = series.stream().map(c -> c.getId().getTag("exception")).collect(Collectors.toSet());
         assertThat(tags).hasSize(101).contains("other");
-        assertThat(count(registry, "backstop.panics", "exception", "other")).isEqualTo(900);
-        assertThat(count(registry, "backstop.panics")).isEqualTo(1_000);
+        assertThat(harness.count("backstop.panics", "exception", "other")).isEqualTo(900);
+        assertThat(harness.count("backstop.panics")).isEqualTo(1_000);
         // Distinct failures are each logged (the log-storm limiter folds identical ones only).
-        assertThat(logs.errors()).hasSize(1_000);
+        assertThat(harness.errors()).hasSize(1_000);
     }
 
     @Test
     void handlerStartingAMillionTasksHitsTheCapAndTheServerStaysHealthy() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         AtomicInteger started = new AtomicInteger();
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/million", (request, response) -> {
                     try (ChildTasks tasks = ChildTasks.builder(request).name("greedy").open()) {
                         for (int i = 0; i < 1_000_000; i++) {
@@ -152,14 +137,14 @@ class BoundedResourcesTest {
 
         assertThat(greedy.statusCode()).isEqualTo(500);
         assertThat(started.get()).isEqualTo(RecoveryFilter.DEFAULT_MAX_CHILD_TASKS);
-        ILoggingEvent panic = logs.errors().get(0);
+        ILoggingEvent panic = harness.errors().get(0);
         assertThat(panic.getFormattedMessage()).contains("exception=java.util.concurrent.RejectedExecutionException",
                 "1000 child tasks are already running in this application", "max-child-tasks");
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "rejected")).isEqualTo(1);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "rejected")).isEqualTo(1);
         // The group's 1,000 tasks were cancelled when the handler's try-with-resources closed it.
         await().atMost(Duration.ofSeconds(30)).until(() ->
-                registry.get("backstop.tasks.active").tag("kind", "scoped").gauge().value() == 0);
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1_000);
+                harness.gauge("backstop.tasks.active", "kind", "scoped") == 0);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1_000);
 
         // The next requests are served as usual.
         for (int i = 0; i < 5; i++) {

@@ -1,15 +1,13 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.backstop.testing.Blocking;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -23,7 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,10 +30,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.MDC;
@@ -47,35 +43,24 @@ import org.slf4j.MDC;
  */
 class ChildTasksAtTheRequestBoundaryTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final HttpClient client = HttpClient.newHttpClient();
-    private final Queue<Throwable> uncaught = new ConcurrentLinkedQueue<>();
-    private Thread.UncaughtExceptionHandler previousHandler;
-    private CapturedLogs logs;
+    private Queue<Throwable> uncaught;
     private TestServer server;
 
     @BeforeEach
     void watch() {
-        logs = CapturedLogs.of("dev.backstop");
-        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> uncaught.add(failure));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        Thread.setDefaultUncaughtExceptionHandler(previousHandler);
-        logs.close();
+        uncaught = harness.watchUncaught();
     }
 
     private TestServer start(String path, TestServer.Handler handler) throws Exception {
-        return start(RecoveryFilter.builder().meterRegistry(registry).build(), path, handler);
+        return start(harness.filter().build(), path, handler);
     }
 
     private TestServer start(RecoveryFilter filter, String path, TestServer.Handler handler) throws Exception {
-        server = new TestServer(filter).route(path, handler).start();
+        server = harness.jetty(filter).route(path, handler).start();
         return server;
     }
 
@@ -85,7 +70,7 @@ class ChildTasksAtTheRequestBoundaryTest {
     }
 
     private List<ILoggingEvent> childPanicEvents() {
-        return logs.errors().stream().filter(e -> e.getFormattedMessage().contains("source=child")).toList();
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().contains("source=child")).toList();
     }
 
     /** How the handler lets the child's panic reach the filter, in a sync and in async requests. */
@@ -147,15 +132,15 @@ class ChildTasksAtTheRequestBoundaryTest {
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(took).isLessThan(Duration.ofSeconds(5));
-        assertThat(logs.errors()).as("exactly one ERROR event for the failure").hasSize(1);
+        assertThat(harness.errors()).as("exactly one ERROR event for the failure").hasSize(1);
         ILoggingEvent event = childPanicEvents().get(0);
         assertThat(event.getFormattedMessage()).contains("group=fanout", "task=bad", "path=/fanout");
         String childErrorId = event.getMDCPropertyMap().get("errorId");
         assertThat(JsonPath.from(response.body()).getString("errorId")).isEqualTo(childErrorId);
-        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "child", "exception", "IllegalStateException"))
                 .isEqualTo(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isZero();
-        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
+        assertThat(harness.count("backstop.panics", "source", "handler")).isZero();
+        assertThat(harness.count("backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
         assertThat(uncaught).isEmpty();
     }
 
@@ -171,11 +156,11 @@ class ChildTasksAtTheRequestBoundaryTest {
         });
         HttpResponse<String> response = get("/checked");
         assertThat(response.statusCode()).isEqualTo(500);
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.errors().get(0).getFormattedMessage()).contains("source=handler",
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.errors().get(0).getFormattedMessage()).contains("source=handler",
                 "exception=dev.backstop.ChildTaskException", "backend down");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1);
-        assertThat(logs.at(Level.WARN)).as("observed through await(): no unobserved warning").isEmpty();
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1);
+        assertThat(harness.at(Level.WARN)).as("observed through await(): no unobserved warning").isEmpty();
     }
 
     @Test
@@ -202,15 +187,15 @@ class ChildTasksAtTheRequestBoundaryTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("done");
         assertThat(childPanicEvents()).hasSize(1);
-        assertThat(logs.errors()).hasSize(1);
-        List<ILoggingEvent> leaks = logs.at(Level.WARN);
+        assertThat(harness.errors()).hasSize(1);
+        List<ILoggingEvent> leaks = harness.at(Level.WARN);
         assertThat(leaks).hasSize(1);
         assertThat(leaks.get(0).getFormattedMessage()).startsWith("child task group leaked: 'forgotten' opened at "
                 + getClass().getName()).contains("path=/leak", "1 tasks were cancelled");
         assertThat(slowInterrupted).as("the leaked group's running task was cancelled").isTrue();
-        assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1);
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1);
-        assertThat(count(registry, "backstop.panics", "source", "child")).isEqualTo(1);
+        assertThat(harness.count("backstop.leaked.groups")).isEqualTo(1);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1);
+        assertThat(harness.count("backstop.panics", "source", "child")).isEqualTo(1);
         assertThat(uncaught).isEmpty();
     }
 
@@ -222,40 +207,35 @@ class ChildTasksAtTheRequestBoundaryTest {
             tasks.await();
         });
         assertThat(get("/awaited").statusCode()).isEqualTo(200);
-        assertThat(logs.all()).isEmpty();
-        assertThat(count(registry, "backstop.leaked.groups")).isZero();
+        assertThat(harness.logs().all()).isEmpty();
+        assertThat(harness.count("backstop.leaked.groups")).isZero();
     }
 
     @Test
     void tasksSeeTheRequestsMdcAndThreadNameWhichAreClearedAfter() throws Exception {
-        ExecutorService single = Executors.newSingleThreadExecutor();
+        ExecutorService single = harness.shutdownAfter(Executors.newSingleThreadExecutor());
         AtomicReference<Map<String, String>> inTask = new AtomicReference<>();
         AtomicReference<String> taskThreadName = new AtomicReference<>();
         AtomicReference<Map<String, String>> afterTask = new AtomicReference<>();
         AtomicReference<String> afterThreadName = new AtomicReference<>();
-        try {
-            start(RecoveryFilter.builder().meterRegistry(registry).childTaskExecutor(single).build(), "/mdc",
-                    (request, response) -> {
-                        MDC.put("requestId", "req-42");
-                        try (ChildTasks tasks = ChildTasks.builder(request).name("orders").open()) {
-                            tasks.go("load", () -> {
-                                inTask.set(MDC.getCopyOfContextMap());
-                                taskThreadName.set(Thread.currentThread().getName());
-                            });
-                            tasks.await();
-                        } finally {
-                            MDC.remove("requestId");
-                        }
-                    });
-            assertThat(get("/mdc").statusCode()).isEqualTo(200);
-            // The same pool thread, running plain work afterwards, has nothing left of the task's context.
-            single.submit(() -> {
-                afterTask.set(MDC.getCopyOfContextMap());
-                afterThreadName.set(Thread.currentThread().getName());
-            }).get(5, TimeUnit.SECONDS);
-        } finally {
-            single.shutdownNow();
-        }
+        start(harness.filter().childTaskExecutor(single).build(), "/mdc", (request, response) -> {
+            MDC.put("requestId", "req-42");
+            try (ChildTasks tasks = ChildTasks.builder(request).name("orders").open()) {
+                tasks.go("load", () -> {
+                    inTask.set(MDC.getCopyOfContextMap());
+                    taskThreadName.set(Thread.currentThread().getName());
+                });
+                tasks.await();
+            } finally {
+                MDC.remove("requestId");
+            }
+        });
+        assertThat(get("/mdc").statusCode()).isEqualTo(200);
+        // The same pool thread, running plain work afterwards, has nothing left of the task's context.
+        single.submit(() -> {
+            afterTask.set(MDC.getCopyOfContextMap());
+            afterThreadName.set(Thread.currentThread().getName());
+        }).get(5, TimeUnit.SECONDS);
         assertThat(inTask.get()).containsEntry("requestId", "req-42");
         // A platform pool thread keeps its own name: renaming one is a system call per task (see BENCHMARKS.md).
         assertThat(taskThreadName.get()).startsWith("pool-").doesNotContain("backstop");
@@ -281,17 +261,17 @@ class ChildTasksAtTheRequestBoundaryTest {
         HttpResponse<String> response = get("/audit");
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("saved");
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.errors()).isEmpty();
         responded.countDown();
 
-        await().atMost(Duration.ofSeconds(5)).until(() -> logs.errors().size() == 1);
-        ILoggingEvent event = logs.errors().get(0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> harness.errors().size() == 1);
+        ILoggingEvent event = harness.errors().get(0);
         assertThat(event.getFormattedMessage()).contains("source=background", "task=audit", "path=/audit",
                 "exception=java.io.IOException");
         assertThat(event.getMDCPropertyMap()).containsEntry("requestId", "req-7");
-        assertThat(count(registry, "backstop.panics", "source", "background", "exception", "IOException"))
+        assertThat(harness.count("backstop.panics", "source", "background", "exception", "IOException"))
                 .isEqualTo(1);
-        await().until(() -> count(registry, "backstop.tasks", "kind", "background", "outcome", "failure") == 1);
+        await().until(() -> harness.count("backstop.tasks", "kind", "background", "outcome", "failure") == 1);
         assertThat(uncaught).isEmpty();
     }
 
@@ -321,9 +301,9 @@ class ChildTasksAtTheRequestBoundaryTest {
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(JsonPath.from(response.body()).getString("errorId"))
                 .isEqualTo(childPanicEvents().get(0).getMDCPropertyMap().get("errorId"));
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(2);
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(2);
     }
 
     @Test
@@ -340,19 +320,15 @@ class ChildTasksAtTheRequestBoundaryTest {
         });
         HttpResponse<String> response = get("/async-leak");
         assertThat(response.body()).isEqualTo("answered");
-        await().atMost(Duration.ofSeconds(5)).until(() -> logs.at(Level.WARN).size() == 1);
-        assertThat(logs.at(Level.WARN).get(0).getFormattedMessage()).contains("'async-leak'", "path=/async-leak");
+        await().atMost(Duration.ofSeconds(5)).until(() -> harness.at(Level.WARN).size() == 1);
+        assertThat(harness.at(Level.WARN).get(0).getFormattedMessage()).contains("'async-leak'", "path=/async-leak");
         await().until(interrupted::get);
-        assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1);
+        assertThat(harness.count("backstop.leaked.groups")).isEqualTo(1);
     }
 
     @Test
     void openingAGroupOnARequestTheFilterNeverSawSaysHowToInstallIt() throws Exception {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Server bare = new Server();
-        ServerConnector connector = new ServerConnector(bare);
-        connector.setHost("127.0.0.1");
-        bare.addConnector(connector);
         ServletContextHandler context = new ServletContextHandler("/");
         context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
             private static final long serialVersionUID = 1L;
@@ -366,14 +342,9 @@ class ChildTasksAtTheRequestBoundaryTest {
                 }
             }
         }), "/*");
-        bare.setHandler(context);
-        bare.start();
-        try {
-            client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + connector.getLocalPort()
-                    + "/x")).build(), HttpResponse.BodyHandlers.discarding());
-        } finally {
-            bare.stop();
-        }
+        Server bare = harness.plainJetty(context);
+        client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + Harness.port(bare) + "/x"))
+                .build(), HttpResponse.BodyHandlers.discarding());
         assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("RecoveryFilter")
                 .hasMessageContaining("REQUEST and ASYNC");
@@ -404,7 +375,7 @@ class ChildTasksAtTheRequestBoundaryTest {
         AtomicBoolean quickFinished = new AtomicBoolean();
         AtomicBoolean stuckInterrupted = new AtomicBoolean();
         CountDownLatch quickRelease = new CountDownLatch(1);
-        start(RecoveryFilter.builder().meterRegistry(registry).backgroundGracePeriod(Duration.ofMillis(300)).build(),
+        start(harness.filter().backgroundGracePeriod(Duration.ofMillis(300)).build(),
                 "/bg", (request, response) -> {
                     ChildTasks.background(request, "quick", () -> {
                         started.countDown();
@@ -416,17 +387,16 @@ class ChildTasksAtTheRequestBoundaryTest {
         assertThat(get("/bg").statusCode()).isEqualTo(200);
         started.await();
         quickRelease.countDown();
-        server.close();
-        server = null;
+        server.close(); // destroys the filter: the grace period starts now
 
         assertThat(quickFinished).as("finished within the grace period").isTrue();
         await().atMost(Duration.ofSeconds(5)).until(stuckInterrupted::get);
-        List<ILoggingEvent> warnings = logs.at(Level.WARN);
+        List<ILoggingEvent> warnings = harness.at(Level.WARN);
         assertThat(warnings).hasSize(1);
         assertThat(warnings.get(0).getFormattedMessage()).contains("background task still running", "task=stuck",
                 "PT0.3S");
-        await().until(() -> count(registry, "backstop.tasks", "kind", "background", "outcome", "cancelled") == 1);
-        assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
-        assertThat(logs.errors()).isEmpty();
+        await().until(() -> harness.count("backstop.tasks", "kind", "background", "outcome", "cancelled") == 1);
+        assertThat(harness.count("backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
+        assertThat(harness.errors()).isEmpty();
     }
 }

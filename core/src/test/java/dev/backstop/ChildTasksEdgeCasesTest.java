@@ -1,14 +1,12 @@
 package dev.backstop;
 
 import static dev.backstop.ChildTasksTest.catchChildTaskException;
-import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.backstop.testing.Blocking;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.InRequest;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -22,9 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Races and misuse that must neither hang nor lose or double-count a task: an executor refusing while the group is
@@ -33,24 +31,18 @@ import org.junit.jupiter.api.Test;
  */
 class ChildTasksEdgeCasesTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private InRequest requests;
 
     @BeforeEach
     void start() throws Exception {
-        logs = CapturedLogs.of("dev.backstop");
-        requests = new InRequest(RecoveryFilter.builder().meterRegistry(registry).build());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        requests.close();
-        logs.close();
+        requests = harness.inRequest();
     }
 
     private double tasks(String outcome) {
-        return count(registry, "backstop.tasks", "kind", "scoped", "outcome", outcome);
+        return harness.count("backstop.tasks", "kind", "scoped", "outcome", outcome);
     }
 
     @Test
@@ -64,26 +56,25 @@ class ChildTasksEdgeCasesTest {
             }
             new Thread(command).start();
         };
-        try (InRequest capped = new InRequest(RecoveryFilter.builder().meterRegistry(registry).maxChildTasks(1)
-                .childTaskExecutor(refusesFirst).build())) {
-            capped.run(request -> {
-                try (ChildTasks tasks = ChildTasks.open(request)) {
-                    group.set(tasks);
-                    tasks.go(() -> { }); // cancelled while being refused: counted once, as cancelled
-                    assertThat(catchChildTaskException(tasks::await).getCause())
-                            .isInstanceOf(CancellationException.class);
-                }
-                // The cap of one is still exactly one: one task runs, the second is refused.
-                try (ChildTasks tasks = ChildTasks.open(request)) {
-                    CountDownLatch release = new CountDownLatch(1);
-                    tasks.go(release::await);
-                    assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class);
-                    release.countDown();
-                    tasks.await();
-                }
-                return null;
-            });
-        }
+        InRequest capped = harness.inRequest(harness.filter().maxChildTasks(1).childTaskExecutor(refusesFirst)
+                .build());
+        capped.run(request -> {
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                group.set(tasks);
+                tasks.go(() -> { }); // cancelled while being refused: counted once, as cancelled
+                assertThat(catchChildTaskException(tasks::await).getCause())
+                        .isInstanceOf(CancellationException.class);
+            }
+            // The cap of one is still exactly one: one task runs, the second is refused.
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                CountDownLatch release = new CountDownLatch(1);
+                tasks.go(release::await);
+                assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class);
+                release.countDown();
+                tasks.await();
+            }
+            return null;
+        });
         assertThat(tasks("cancelled")).isEqualTo(1);
         assertThat(tasks("rejected")).isEqualTo(1);
         assertThat(tasks("success")).isEqualTo(1);
@@ -97,17 +88,15 @@ class ChildTasksEdgeCasesTest {
             stage.set(group.get().completion().toCompletableFuture());
             throw new RejectedExecutionException("full");
         };
-        try (InRequest refused = new InRequest(RecoveryFilter.builder().meterRegistry(registry)
-                .childTaskExecutor(refusing).build())) {
-            refused.run(request -> {
-                try (ChildTasks tasks = ChildTasks.open(request)) {
-                    group.set(tasks);
-                    assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class);
-                    assertThat(stage.get().get(5, TimeUnit.SECONDS)).isNull();
-                }
-                return null;
-            });
-        }
+        InRequest refused = harness.inRequest(harness.filter().childTaskExecutor(refusing).build());
+        refused.run(request -> {
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                group.set(tasks);
+                assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class);
+                assertThat(stage.get().get(5, TimeUnit.SECONDS)).isNull();
+            }
+            return null;
+        });
         assertThat(tasks("rejected")).isEqualTo(1);
     }
 

@@ -1,6 +1,5 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -8,9 +7,8 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.backstop.testing.Blocking;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.InRequest;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -29,9 +27,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The group semantics of {@link ChildTasks}, each scenario run inside a real request on Jetty: waiting, failures,
@@ -39,28 +37,22 @@ import org.junit.jupiter.api.Test;
  */
 class ChildTasksTest {
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private InRequest requests;
 
     @BeforeEach
     void start() throws Exception {
-        logs = CapturedLogs.of("dev.backstop");
-        requests = new InRequest(RecoveryFilter.builder().meterRegistry(registry).build());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        requests.close();
-        logs.close();
+        requests = harness.inRequest();
     }
 
     private double tasks(String outcome) {
-        return count(registry, "backstop.tasks", "kind", "scoped", "outcome", outcome);
+        return harness.count("backstop.tasks", "kind", "scoped", "outcome", outcome);
     }
 
     private double childPanics() {
-        return count(registry, "backstop.panics", "source", "child");
+        return harness.count("backstop.panics", "source", "child");
     }
 
     @Test
@@ -77,8 +69,8 @@ class ChildTasksTest {
         });
         assertThat(ran).hasValue(100);
         assertThat(tasks("success")).isEqualTo(100);
-        assertThat(logs.at(Level.WARN)).isEmpty();
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.at(Level.WARN)).isEmpty();
+        assertThat(harness.errors()).isEmpty();
     }
 
     @Test
@@ -135,7 +127,7 @@ class ChildTasksTest {
         assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactlyInAnyOrder("second", "third");
         assertThat(thrown.getMessage()).contains("3 of 4 tasks in group 'three' failed", "2 more attached");
-        assertThat(thrown.errorId()).isEqualTo(logs.errors().stream()
+        assertThat(thrown.errorId()).isEqualTo(harness.errors().stream()
                 .filter(e -> e.getFormattedMessage().contains("message=\"first\""))
                 .findFirst().orElseThrow().getMDCPropertyMap().get("errorId"));
     }
@@ -174,7 +166,7 @@ class ChildTasksTest {
         assertThat(tasks("cancelled")).isEqualTo(1);
         assertThat(tasks("panic")).isEqualTo(1);
         // The interrupted sibling is a consequence, not a failure: one ERROR event in all.
-        assertThat(logs.errors()).hasSize(1);
+        assertThat(harness.errors()).hasSize(1);
     }
 
     @Test
@@ -201,7 +193,7 @@ class ChildTasksTest {
         assertThat(thrown.getCause()).hasMessage("first failure");
         assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage)
                 .containsExactly("cleanup failed after cancel");
-        assertThat(logs.errors()).extracting(ILoggingEvent::getFormattedMessage)
+        assertThat(harness.errors()).extracting(ILoggingEvent::getFormattedMessage)
                 .anySatisfy(line -> assertThat(line).contains("task=first"))
                 .anySatisfy(line -> assertThat(line).contains("task=cleanup", "cleanup failed after cancel"))
                 .hasSize(2);
@@ -212,34 +204,30 @@ class ChildTasksTest {
 
     @Test
     void failFastNeverStartsQueuedTasksAndCountsThemCancelled() throws Throwable {
-        ExecutorService single = Executors.newSingleThreadExecutor();
-        try (InRequest onOneThread = new InRequest(RecoveryFilter.builder().meterRegistry(registry)
-                .childTaskExecutor(single).build())) {
-            AtomicInteger queuedRan = new AtomicInteger();
-            CountDownLatch release = new CountDownLatch(1);
-            ChildTaskException thrown = onOneThread.run(request -> {
-                try (ChildTasks tasks = ChildTasks.builder(request).failFast().open()) {
-                    tasks.go(() -> {
-                        release.await();
-                        throw new IllegalStateException("first");
-                    });
-                    for (int i = 0; i < 5; i++) {
-                        tasks.go(queuedRan::incrementAndGet); // queued behind the first on the only thread
-                    }
-                    release.countDown();
-                    ChildTaskException e = catchChildTaskException(tasks::await);
-                    // After the cancel, go() starts nothing either.
-                    tasks.go(queuedRan::incrementAndGet);
-                    assertThat(tasks.tryGo(queuedRan::incrementAndGet)).isFalse();
-                    return e;
+        ExecutorService single = harness.shutdownAfter(Executors.newSingleThreadExecutor());
+        InRequest onOneThread = harness.inRequest(harness.filter().childTaskExecutor(single).build());
+        AtomicInteger queuedRan = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        ChildTaskException thrown = onOneThread.run(request -> {
+            try (ChildTasks tasks = ChildTasks.builder(request).failFast().open()) {
+                tasks.go(() -> {
+                    release.await();
+                    throw new IllegalStateException("first");
+                });
+                for (int i = 0; i < 5; i++) {
+                    tasks.go(queuedRan::incrementAndGet); // queued behind the first on the only thread
                 }
-            });
-            assertThat(thrown.getCause()).hasMessage("first");
-            assertThat(queuedRan).hasValue(0);
-            assertThat(tasks("cancelled")).isEqualTo(6);
-        } finally {
-            single.shutdownNow();
-        }
+                release.countDown();
+                ChildTaskException e = catchChildTaskException(tasks::await);
+                // After the cancel, go() starts nothing either.
+                tasks.go(queuedRan::incrementAndGet);
+                assertThat(tasks.tryGo(queuedRan::incrementAndGet)).isFalse();
+                return e;
+            }
+        });
+        assertThat(thrown.getCause()).hasMessage("first");
+        assertThat(queuedRan).hasValue(0);
+        assertThat(tasks("cancelled")).isEqualTo(6);
     }
 
     @Test
@@ -328,7 +316,7 @@ class ChildTasksTest {
                 .isLessThan(Duration.ofSeconds(3));
         assertThat(interrupted).isTrue();
         assertThat(tasks("cancelled")).isEqualTo(1);
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.errors()).isEmpty();
     }
 
     @Test
@@ -350,7 +338,7 @@ class ChildTasksTest {
         assertThat(tasks("success")).isEqualTo(1);
         assertThat(tasks("failure")).isEqualTo(1);
         // Read through get(): observed, so closing the group logs nothing.
-        assertThat(logs.all()).isEmpty();
+        assertThat(harness.logs().all()).isEmpty();
     }
 
     @Test
@@ -384,13 +372,13 @@ class ChildTasksTest {
                     throw new IllegalStateException("no price");
                 });
                 // Logged in the task's thread, before anybody waits.
-                await().atMost(Duration.ofSeconds(5)).until(() -> logs.errors().size() == 1);
+                await().atMost(Duration.ofSeconds(5)).until(() -> harness.errors().size() == 1);
                 logged.countDown();
                 catchChildTaskException(tasks::await);
             }
             return null;
         });
-        ILoggingEvent event = logs.errors().get(0);
+        ILoggingEvent event = harness.errors().get(0);
         assertThat(event.getFormattedMessage()).startsWith("panic errorId=")
                 .contains("source=child", "method=GET", "path=/run", "group=checkout", "task=price",
                         "exception=java.lang.IllegalStateException", "message=\"no price\"");
@@ -402,7 +390,7 @@ class ChildTasksTest {
             // Java 17: a pool of platform threads, which keep their own names.
             assertThat(event.getThreadName()).startsWith("backstop-task-");
         }
-        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "child", "exception", "IllegalStateException"))
                 .isEqualTo(1);
         assertThat(tasks("panic")).isEqualTo(1);
     }
@@ -427,10 +415,10 @@ class ChildTasksTest {
             }
             return null;
         });
-        assertThat(logs.errors()).isEmpty();
-        assertThat(count(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.count("backstop.panics")).isZero();
         assertThat(tasks("failure")).isEqualTo(2);
-        List<ILoggingEvent> warnings = logs.at(Level.WARN);
+        List<ILoggingEvent> warnings = harness.at(Level.WARN);
         assertThat(warnings).hasSize(1);
         assertThat(warnings.get(0).getFormattedMessage()).startsWith("unobserved child task failure")
                 .contains("group=ignored", "task=lost", "exception=java.io.IOException", "nobody looked");
@@ -474,7 +462,7 @@ class ChildTasksTest {
         });
         assertThat(both[0]).isInstanceOf(ChildTaskException.class).isSameAs(both[1]);
         assertThat(((Throwable) both[0]).getCause()).hasMessage("late");
-        assertThat(logs.all()).isEmpty();
+        assertThat(harness.logs().all()).isEmpty();
     }
 
     @Test
@@ -513,7 +501,7 @@ class ChildTasksTest {
             return null;
         });
         assertThat(tasks("cancelled")).isEqualTo(1);
-        assertThat(logs.all()).isEmpty();
+        assertThat(harness.logs().all()).isEmpty();
     }
 
     @Test
@@ -536,25 +524,23 @@ class ChildTasksTest {
 
     @Test
     void theApplicationWideCapRejectsAndCountsBeyondIt() throws Throwable {
-        try (InRequest capped = new InRequest(RecoveryFilter.builder().meterRegistry(registry).maxChildTasks(2)
-                .build())) {
-            capped.run(request -> {
-                try (ChildTasks tasks = ChildTasks.open(request)) {
-                    CountDownLatch release = new CountDownLatch(1);
-                    tasks.go(release::await);
-                    tasks.go(release::await);
-                    assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class)
-                            .hasMessageContaining("2 child tasks are already running")
-                            .hasMessageContaining("max-child-tasks");
-                    assertThat(tasks.tryGo(() -> { })).isFalse();
-                    release.countDown();
-                    tasks.await();
-                    tasks.go(() -> { }); // a slot is free again
-                    tasks.await();
-                }
-                return null;
-            });
-        }
+        InRequest capped = harness.inRequest(harness.filter().maxChildTasks(2).build());
+        capped.run(request -> {
+            try (ChildTasks tasks = ChildTasks.open(request)) {
+                CountDownLatch release = new CountDownLatch(1);
+                tasks.go(release::await);
+                tasks.go(release::await);
+                assertThatThrownBy(() -> tasks.go(() -> { })).isInstanceOf(RejectedExecutionException.class)
+                        .hasMessageContaining("2 child tasks are already running")
+                        .hasMessageContaining("max-child-tasks");
+                assertThat(tasks.tryGo(() -> { })).isFalse();
+                release.countDown();
+                tasks.await();
+                tasks.go(() -> { }); // a slot is free again
+                tasks.await();
+            }
+            return null;
+        });
         assertThat(tasks("rejected")).isEqualTo(2);
         assertThat(tasks("success")).isEqualTo(3);
     }
@@ -572,14 +558,13 @@ class ChildTasksTest {
                     });
                 }
                 started.await();
-                assertThat(registry.get("backstop.tasks.active").tag("kind", "scoped").gauge().value()).isEqualTo(3);
+                assertThat(harness.gauge("backstop.tasks.active", "kind", "scoped")).isEqualTo(3);
                 release.countDown();
                 tasks.await();
             }
             return null;
         });
-        await().untilAsserted(() -> assertThat(registry.get("backstop.tasks.active").tag("kind", "scoped").gauge()
-                .value()).isZero());
+        await().untilAsserted(() -> assertThat(harness.gauge("backstop.tasks.active", "kind", "scoped")).isZero());
     }
 
     @Test

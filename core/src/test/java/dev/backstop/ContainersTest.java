@@ -1,21 +1,16 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.backstop.testing.Blocking;
-import dev.backstop.testing.CapturedLogs;
 import dev.backstop.testing.Container;
 import dev.backstop.testing.Container.Registration;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.ServletServer;
-import dev.backstop.testing.TestServer;
-import dev.backstop.testing.TomcatServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -27,16 +22,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -57,13 +51,12 @@ class ContainersTest {
                 Stream.of(Registration.values()).map(registration -> Arguments.of(container, registration)));
     }
 
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final Container container;
     private final Registration registration;
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final HttpClient client = HttpClient.newHttpClient();
-    private final Queue<Throwable> uncaught = new ConcurrentLinkedQueue<>();
-    private Thread.UncaughtExceptionHandler previousHandler;
-    private CapturedLogs logs;
     private ServletServer server;
 
     ContainersTest(Container container, Registration registration) {
@@ -73,26 +66,11 @@ class ContainersTest {
 
     @BeforeEach
     void watch() {
-        logs = CapturedLogs.of("dev.backstop");
-        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> uncaught.add(failure));
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } finally {
-            Thread.setDefaultUncaughtExceptionHandler(previousHandler);
-            logs.close();
-        }
-        assertThat(uncaught).as("nothing reached an uncaught-exception handler").isEmpty();
+        harness.expectNoUncaught();
     }
 
     private void start(String path, ServletServer.Handler handler) throws Exception {
-        server = container.server(registration, registry).route(path, handler).start();
+        server = harness.server(container, registration).route(path, handler).start();
     }
 
     private HttpResponse<String> get(String path) throws Exception {
@@ -107,7 +85,7 @@ class ContainersTest {
     private void awaitAbortCounted(String reason) {
         String outcome = container == Container.JETTY ? "aborted" : "container";
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(count(registry, "backstop.responses", "outcome", outcome, "reason", reason)).isEqualTo(1));
+                assertThat(harness.count("backstop.responses", "outcome", outcome, "reason", reason)).isEqualTo(1));
     }
 
     @Test
@@ -132,15 +110,15 @@ class ContainersTest {
         assertThat(response.body())
                 .doesNotContain("IllegalStateException", "secret", "hunter2", "dev.backstop", "at ");
 
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         assertThat(errors.get(0).getFormattedMessage())
                 .startsWith("panic errorId=" + errorId + " source=handler method=GET path=/panic");
         assertThat(errors.get(0).getMDCPropertyMap()).containsEntry("errorId", errorId);
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IllegalStateException"))
                 .isEqualTo(1);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
-        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1);
+        assertThat(harness.count("backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1);
     }
 
     /**
@@ -169,12 +147,12 @@ class ContainersTest {
         assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
 
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IllegalStateException"))
                 .isEqualTo(1);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1);
         awaitAbortCounted("panic");
-        assertThat(total(registry, "backstop.responses")).isEqualTo(1);
+        assertThat(harness.total("backstop.responses")).isEqualTo(1);
     }
 
     @Test
@@ -192,8 +170,8 @@ class ContainersTest {
         assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Content-Length: 100");
         assertThat(exchange.body()).isEqualTo("0123456789");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1);
     }
 
     @Test
@@ -215,8 +193,8 @@ class ContainersTest {
             assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
         }
         assertThat(exchange.text()).doesNotContain("AbortRequestException", "X-Partial", "never sent");
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
         awaitAbortCounted("abort_request");
     }
 
@@ -243,8 +221,8 @@ class ContainersTest {
             assertThat(exchange.head()).startsWith("HTTP/1.1 500").containsIgnoringCase("Cache-Control: no-store");
             assertThat(exchange.body()).as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
         }
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
         awaitAbortCounted("abort_request");
     }
 
@@ -261,8 +239,8 @@ class ContainersTest {
         assertThat(exchange.head()).startsWith("HTTP/1.1 200");
         assertThat(exchange.body()).contains("started").doesNotEndWith("0\r\n\r\n");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).isEmpty();
-        assertThat(total(registry, "backstop.panics")).isZero();
+        assertThat(harness.errors()).isEmpty();
+        assertThat(harness.total("backstop.panics")).isZero();
     }
 
     /**
@@ -292,11 +270,11 @@ class ContainersTest {
         assertThat(exchange.head()).startsWith("HTTP/1.1 200").containsIgnoringCase("Transfer-Encoding: chunked");
         assertThat(exchange.body()).contains("partial-body").as("no terminating chunk").doesNotEndWith("0\r\n\r\n");
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.errors().get(0).getFormattedMessage()).contains("source=child", "task=bad");
-        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.errors().get(0).getFormattedMessage()).contains("source=child", "task=bad");
+        assertThat(harness.count("backstop.panics", "source", "child", "exception", "IllegalStateException"))
                 .isEqualTo(1);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1);
         awaitAbortCounted("panic");
     }
 
@@ -342,23 +320,23 @@ class ContainersTest {
         if (!oneFails) {
             assertThat(response.statusCode()).isEqualTo(200);
             assertThat(response.body()).isEqualTo("sum=36");
-            assertThat(logs.all()).isEmpty();
-            assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(8);
-            assertThat(total(registry, "backstop.panics")).isZero();
+            assertThat(harness.logs().all()).isEmpty();
+            assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(8);
+            assertThat(harness.total("backstop.panics")).isZero();
             return;
         }
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(response.body()).doesNotContain("IllegalStateException", "part 5");
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         assertThat(errors.get(0).getFormattedMessage()).contains("source=child", "task=part-5", "path=/fanout");
         assertThat(JsonPath.from(response.body()).getString("errorId"))
                 .isEqualTo(errors.get(0).getMDCPropertyMap().get("errorId"));
-        assertThat(logs.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
-        assertThat(count(registry, "backstop.panics", "source", "child", "exception", "IllegalStateException"))
+        assertThat(harness.at(Level.WARN)).as("completion() observed the group: no leak").isEmpty();
+        assertThat(harness.count("backstop.panics", "source", "child", "exception", "IllegalStateException"))
                 .isEqualTo(1);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1);
     }
 
     /**
@@ -387,28 +365,24 @@ class ContainersTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.body()).isEqualTo("done");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(count(registry, "backstop.leaked.groups")).isEqualTo(1));
+                assertThat(harness.count("backstop.leaked.groups")).isEqualTo(1));
         await().atMost(Duration.ofSeconds(10)).untilTrue(interrupted);
-        List<ILoggingEvent> warnings = logs.at(Level.WARN);
+        List<ILoggingEvent> warnings = harness.at(Level.WARN);
         assertThat(warnings).hasSize(1);
         assertThat(warnings.get(0).getFormattedMessage()).contains("leaked", "'forgotten'", "path=/leak");
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.errors()).isEmpty();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1));
-        assertThat(total(registry, "backstop.panics")).isZero();
+                assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1));
+        assertThat(harness.total("backstop.panics")).isZero();
     }
 
     /** A server whose filter waits {@code grace} for background tasks at shutdown, registered this test's way. */
     private ServletServer serverWithGrace(String grace) {
         if (registration == Registration.PROGRAMMATIC) {
-            return container.server(RecoveryFilter.builder().meterRegistry(registry)
+            return harness.server(container, harness.filter()
                     .backgroundGracePeriod(Duration.ofMillis(Long.parseLong(grace.replace("ms", "")))).build());
         }
-        java.util.Map<String, String> params = java.util.Map.of("meter-registry-attribute",
-                Container.REGISTRY_ATTRIBUTE, "background-grace-period", grace);
-        java.util.Map<String, Object> attributes = java.util.Map.of(Container.REGISTRY_ATTRIBUTE, registry);
-        return container == Container.JETTY ? new TestServer(RecoveryFilter.class, params, attributes)
-                : new TomcatServer(RecoveryFilter.class, params, attributes);
+        return harness.server(container, Map.of("background-grace-period", grace));
     }
 
     /**
@@ -434,18 +408,17 @@ class ContainersTest {
         started.await();
         release.countDown();
 
-        server.close();
-        server = null;
+        server.close(); // destroys the filter: the grace period starts now
 
         assertThat(finished).as("the polite task finished").isTrue();
         await().atMost(Duration.ofSeconds(10)).until(interrupted::get);
-        assertThat(logs.at(Level.WARN)).filteredOn(e -> e.getFormattedMessage().startsWith("background task"))
+        assertThat(harness.at(Level.WARN)).filteredOn(e -> e.getFormattedMessage().startsWith("background task"))
                 .singleElement().satisfies(warning -> assertThat(warning.getFormattedMessage())
                         .contains("background task still running", "task=stuck"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "cancelled")).isEqualTo(1);
-            assertThat(count(registry, "backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
+            assertThat(harness.count("backstop.tasks", "kind", "background", "outcome", "cancelled")).isEqualTo(1);
+            assertThat(harness.count("backstop.tasks", "kind", "background", "outcome", "success")).isEqualTo(1);
         });
-        assertThat(logs.errors()).isEmpty();
+        assertThat(harness.errors()).isEmpty();
     }
 }

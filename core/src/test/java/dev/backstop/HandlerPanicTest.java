@@ -1,14 +1,11 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import jakarta.servlet.AsyncContext;
@@ -22,9 +19,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -55,29 +51,17 @@ class HandlerPanicTest {
         }
     }
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private TestServer server;
 
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        if (server != null) {
-            server.close();
-        }
-    }
-
     private void start(Mode mode, TestServer.Handler handler) throws Exception {
-        start(RecoveryFilter.builder().meterRegistry(registry).build(), mode, handler);
+        start(harness.filter().build(), mode, handler);
     }
 
     private void start(RecoveryFilter filter, Mode mode, TestServer.Handler handler) throws Exception {
-        server = new TestServer(filter).route("/panic", mode.failing(handler)).start();
+        server = harness.jetty(filter).route("/panic", mode.failing(handler)).start();
     }
 
     private static void throwIllegalState(HttpServletRequest request, HttpServletResponse response) {
@@ -106,7 +90,7 @@ class HandlerPanicTest {
         assertThat(response.asString())
                 .doesNotContain("IllegalStateException", "secret", "hunter2", "dev.backstop", "at ");
 
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         ILoggingEvent event = errors.get(0);
         assertThat(event.getFormattedMessage())
@@ -115,10 +99,10 @@ class HandlerPanicTest {
         assertThat(event.getMDCPropertyMap()).containsEntry("errorId", errorId);
         assertThat(event.getThrowableProxy().getClassName()).isEqualTo("java.lang.IllegalStateException");
 
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IllegalStateException"))
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IllegalStateException"))
                 .isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
-        assertThat(count(registry, "backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.count("backstop.responses", "outcome", "error", "reason", "panic")).isEqualTo(1.0);
     }
 
     @ParameterizedTest
@@ -145,7 +129,7 @@ class HandlerPanicTest {
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("text/plain");
         assertThat(response.header("Cache-Control")).isEqualTo("no-store");
-        String errorId = logs.errors().get(0).getMDCPropertyMap().get("errorId");
+        String errorId = harness.errors().get(0).getMDCPropertyMap().get("errorId");
         assertThat(response.asString()).isEqualTo("Internal Server Error\nerrorId: " + errorId + "\n");
     }
 
@@ -160,8 +144,8 @@ class HandlerPanicTest {
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.asString()).doesNotContain("disk on fire", "IOException");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1.0);
-        assertThat(logs.errors()).hasSize(1);
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1.0);
+        assertThat(harness.errors()).hasSize(1);
     }
 
     @ParameterizedTest
@@ -173,7 +157,7 @@ class HandlerPanicTest {
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "StackOverflowError"))
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "StackOverflowError"))
                 .isEqualTo(1.0);
     }
 
@@ -184,7 +168,7 @@ class HandlerPanicTest {
     @ParameterizedTest
     @EnumSource(Mode.class)
     void exposeStackTracesPutsTheDetailsInTheBody(Mode mode) throws Exception {
-        start(RecoveryFilter.builder().meterRegistry(registry).exposeStackTraces(true).build(), mode,
+        start(harness.filter().exposeStackTraces(true).build(), mode,
                 HandlerPanicTest::throwIllegalState);
 
         JsonPath json = given().port(server.port()).get("/panic").then().statusCode(500).extract().jsonPath();
@@ -202,12 +186,12 @@ class HandlerPanicTest {
             response.getWriter().write("<p>Sorry. Error " + failure.errorId() + " on " + failure.method() + " "
                     + failure.path() + "</p>");
         };
-        start(RecoveryFilter.builder().meterRegistry(registry).errorResponder(html).build(), mode,
+        start(harness.filter().errorResponder(html).build(), mode,
                 HandlerPanicTest::throwIllegalState);
 
         Response response = given().port(server.port()).get("/panic");
 
-        String errorId = logs.errors().get(0).getMDCPropertyMap().get("errorId");
+        String errorId = harness.errors().get(0).getMDCPropertyMap().get("errorId");
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.header("Cache-Control")).isEqualTo("no-store");
         assertThat(response.contentType()).startsWith("text/html");
@@ -221,12 +205,12 @@ class HandlerPanicTest {
             response.setHeader("X-Half-Done", "yes");
             throw new IllegalArgumentException("responder bug");
         };
-        start(RecoveryFilter.builder().meterRegistry(registry).errorResponder(broken).build(), mode,
+        start(harness.filter().errorResponder(broken).build(), mode,
                 HandlerPanicTest::throwIllegalState);
 
         Response response = given().port(server.port()).get("/panic");
 
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(2);
         String errorId = errors.get(0).getMDCPropertyMap().get("errorId");
         assertThat(errors.get(1).getFormattedMessage())
@@ -236,8 +220,8 @@ class HandlerPanicTest {
         assertThat(response.contentType()).startsWith("text/plain");
         assertThat(response.header("X-Half-Done")).isNull();
         assertThat(response.asString()).isEqualTo("Internal Server Error\nerrorId: " + errorId + "\n");
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
-        assertThat(count(registry, "backstop.internal.failures", "stage", "respond")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.count("backstop.internal.failures", "stage", "respond")).isEqualTo(1.0);
     }
 
     @ParameterizedTest
@@ -249,12 +233,12 @@ class HandlerPanicTest {
 
         Response response = given().port(server.port()).get("/panic");
 
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.errors().get(0).getFormattedMessage()).startsWith("fatal error errorId=");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.errors().get(0).getFormattedMessage()).startsWith("fatal error errorId=");
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
                 .isEqualTo(1.0);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
-        assertThat(count(registry, "backstop.responses", "outcome", "container", "reason", "fatal")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.count("backstop.responses", "outcome", "container", "reason", "fatal")).isEqualTo(1.0);
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).doesNotStartWith("application/problem+json");
     }
@@ -266,13 +250,13 @@ class HandlerPanicTest {
         given().port(server.port()).urlEncodingEnabled(false).get("/panic;jsessionid=abc123?token=secret")
                 .then().statusCode(500);
 
-        String line = logs.errors().get(0).getFormattedMessage();
+        String line = harness.errors().get(0).getFormattedMessage();
         assertThat(line).contains(" path=/panic exception=").doesNotContain("jsessionid", "abc123", "token=");
     }
 
     @Test
     void failureInsideAnIncludeIsAnsweredOnceByTheOuterDispatch() throws Exception {
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry).build())
+        server = harness.jetty()
                 .route("/page", (request, response) -> {
                     response.getWriter().write("<header>");
                     request.getRequestDispatcher("/fragment").include(request, response);
@@ -285,9 +269,9 @@ class HandlerPanicTest {
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
         assertThat(response.asString()).doesNotContain("<header>");
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.errors().get(0).getFormattedMessage()).contains("path=/page ");
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.errors().get(0).getFormattedMessage()).contains("path=/page ");
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
     }
 
     @Test
@@ -302,8 +286,8 @@ class HandlerPanicTest {
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
-        assertThat(logs.errors()).hasSize(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.errors()).hasSize(1);
     }
 
     @Test
@@ -321,10 +305,11 @@ class HandlerPanicTest {
         assertThat(response.header("X-Handler")).isEqualTo("was here");
         assertThat(response.header("X-Attributes")).as("a plain request carries nothing of Backstop's")
                 .doesNotContain("dev.backstop");
-        assertThat(logs.all()).isEmpty();
+        assertThat(harness.logs().all()).isEmpty();
         // Only the active-task gauges, registered at start so that dashboards show 0; no counter was touched.
-        assertThat(registry.getMeters()).extracting(meter -> meter.getId().getName())
+        assertThat(harness.registry().getMeters()).extracting(meter -> meter.getId().getName())
                 .containsOnly("backstop.tasks.active");
-        assertThat(registry.find("backstop.tasks.active").gauges()).allSatisfy(g -> assertThat(g.value()).isZero());
+        assertThat(harness.registry().find("backstop.tasks.active").gauges())
+                .allSatisfy(g -> assertThat(g.value()).isZero());
     }
 }

@@ -1,12 +1,10 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.backstop.testing.CapturedLogs;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.backstop.testing.Harness;
 import io.restassured.response.Response;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
@@ -19,7 +17,6 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -30,10 +27,8 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -61,35 +56,17 @@ class RegistrationAndConfigurationTest {
         }
     }
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private CapturedLogs logs;
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private Server server;
 
     @TempDir
     Path webappDir;
 
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        if (server != null) {
-            server.stop();
-        }
-    }
-
     private int start(Handler handler) throws Exception {
-        server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        server.setHandler(handler);
-        server.start();
-        return connector.getLocalPort();
+        server = harness.plainJetty(handler);
+        return Harness.port(server);
     }
 
     private WebAppContext webApp(String initParams) throws IOException {
@@ -136,36 +113,36 @@ class RegistrationAndConfigurationTest {
     void webXmlRegistrationFindsTheRegistryThroughMeterRegistryAttribute() throws Exception {
         WebAppContext webApp = webApp(param("meter-registry-attribute", "app.metrics")
                 + param("expose-stack-traces", "true"));
-        webApp.setAttribute("app.metrics", registry);
+        webApp.setAttribute("app.metrics", harness.registry());
 
         Response response = given().port(start(webApp)).get("/app/panic");
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("application/problem+json");
         assertThat(response.jsonPath().getString("exception")).isEqualTo("java.lang.UnsupportedOperationException");
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(logs.errors().get(0).getFormattedMessage()).contains("method=GET path=/app/panic");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.errors().get(0).getFormattedMessage()).contains("method=GET path=/app/panic");
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception",
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
     @Test
     void webXmlRegistrationUsesAnErrorResponderNamedByClass() throws Exception {
         WebAppContext webApp = webApp(param("error-responder", TeapotResponder.class.getName()));
-        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
 
         Response response = given().port(start(webApp)).get("/app/panic");
 
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.asString()).matches("custom [0-9a-f]{16}");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception",
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
     @Test
     void programmaticRegistrationFindsTheRegistryUnderTheDefaultAttribute() throws Exception {
         ServletContextHandler context = new ServletContextHandler("/");
-        context.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        context.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
         context.addFilter(new FilterHolder(RecoveryFilter.class), "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
 
@@ -174,7 +151,7 @@ class RegistrationAndConfigurationTest {
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(response.contentType()).startsWith("text/plain");
         assertThat(response.asString()).doesNotContain("UnsupportedOperationException", "not built yet");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception",
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
@@ -222,7 +199,7 @@ class RegistrationAndConfigurationTest {
             new Thread(command, "app-executor").start();
         };
         webApp.setAttribute("app.executor", executor);
-        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
 
         Response response = given().port(start(webApp)).get("/app/fanout");
 
@@ -230,68 +207,63 @@ class RegistrationAndConfigurationTest {
         assertThat(response.asString()).startsWith("backstop: 1 child tasks are already running")
                 .contains("init-param 'max-child-tasks'");
         assertThat(executed).hasValue(1);
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "rejected")).isEqualTo(1);
-        assertThat(count(registry, "backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(1);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "rejected")).isEqualTo(1);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "success")).isEqualTo(1);
     }
 
     @Test
     void theUncaughtHandlerInitParamInstallsAtDeployAndRestoresThePreviousHandlerAtUndeploy() throws Exception {
-        Thread.UncaughtExceptionHandler saved = Thread.getDefaultUncaughtExceptionHandler();
-        Queue<Throwable> previousGot = new ConcurrentLinkedQueue<>();
-        Thread.UncaughtExceptionHandler previous = (thread, failure) -> previousGot.add(failure);
-        Thread.setDefaultUncaughtExceptionHandler(previous);
-        try {
-            WebAppContext webApp = webApp(param("uncaught-exception-handler", "true"));
-            webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
-            start(webApp);
-            assertThat(Thread.getDefaultUncaughtExceptionHandler()).isNotSameAs(previous);
+        Queue<Throwable> previousGot = harness.watchUncaught();
+        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+        WebAppContext webApp = webApp(param("uncaught-exception-handler", "true"));
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
+        start(webApp);
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).isNotSameAs(previous);
 
-            Thread raw = new Thread(() -> {
-                throw new IllegalStateException("a raw thread of the web application died");
-            });
-            raw.start();
-            raw.join();
-            assertThat(count(registry, "backstop.panics", "source", "thread")).isEqualTo(1);
-            assertThat(previousGot).singleElement().satisfies(failure -> assertThat(failure)
-                    .hasMessage("a raw thread of the web application died"));
+        Thread raw = new Thread(() -> {
+            throw new IllegalStateException("a raw thread of the web application died");
+        });
+        raw.start();
+        raw.join();
+        assertThat(harness.count("backstop.panics", "source", "thread")).isEqualTo(1);
+        assertThat(previousGot).singleElement().satisfies(failure -> assertThat(failure)
+                .hasMessage("a raw thread of the web application died"));
 
-            server.stop();
-            server = null;
-            assertThat(Thread.getDefaultUncaughtExceptionHandler()).as("undeploy restores the handler from before")
-                    .isSameAs(previous);
-        } finally {
-            Thread.setDefaultUncaughtExceptionHandler(saved);
-        }
+        server.stop(); // undeploys the web application
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).as("undeploy restores the handler from before")
+                .isSameAs(previous);
     }
 
     @Test
     void theUncaughtHandlerIsNotInstalledByDefault() throws Exception {
         Thread.UncaughtExceptionHandler saved = Thread.getDefaultUncaughtExceptionHandler();
         WebAppContext webApp = webApp("");
-        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        webApp.setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
         start(webApp);
         assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(saved);
     }
 
     @Test
     void aFilterBuiltFromABackstopReportsThroughItsPipeline() throws Exception {
-        Backstop backstop = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build();
+        Backstop backstop = Backstop.builder().meterRegistry(harness.registry()).logStormInterval(Duration.ZERO)
+                .build();
         ServletContextHandler context = new ServletContextHandler("/");
         context.addFilter(new FilterHolder(RecoveryFilter.builder().backstop(backstop).build()), "/*",
                 EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
 
         assertThat(given().port(start(context)).get("/panic").statusCode()).isEqualTo(500);
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(1);
-        assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop).meterRegistry(registry).build())
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("either meterRegistry or backstop");
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(1);
+        assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop).meterRegistry(harness.registry())
+                .build()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("either meterRegistry or backstop");
     }
 
     @Test
     void builderSettingsWinOverInitParams() throws Exception {
         ServletContextHandler context = new ServletContextHandler("/");
         FilterHolder holder = new FilterHolder(
-                RecoveryFilter.builder().meterRegistry(registry).exposeStackTraces(false).build());
+                harness.filter().exposeStackTraces(false).build());
         holder.setInitParameters(Map.of("expose-stack-traces", "true", "problem-type", "https://example.test/oops"));
         context.addFilter(holder, "/*", EnumSet.of(DispatcherType.REQUEST));
         context.addServlet(new ServletHolder(new PanicServlet()), "/panic");
@@ -300,7 +272,7 @@ class RegistrationAndConfigurationTest {
 
         assertThat(response.asString()).doesNotContain("UnsupportedOperationException");
         assertThat(response.jsonPath().getString("type")).isEqualTo("https://example.test/oops");
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception",
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception",
                 "UnsupportedOperationException")).isEqualTo(1.0);
     }
 
@@ -308,7 +280,7 @@ class RegistrationAndConfigurationTest {
     void twoRecoveryFiltersInOneChainReportAFatalErrorOnce() throws Exception {
         ServletContextHandler context = new ServletContextHandler("/");
         for (int i = 0; i < 2; i++) {
-            context.addFilter(new FilterHolder(RecoveryFilter.builder().meterRegistry(registry).build()), "/*",
+            context.addFilter(new FilterHolder(harness.filter().build()), "/*",
                     EnumSet.of(DispatcherType.REQUEST));
         }
         context.addServlet(new ServletHolder(new HttpServlet() {
@@ -322,8 +294,8 @@ class RegistrationAndConfigurationTest {
 
         given().port(start(context)).get("/oom").then().statusCode(500);
 
-        assertThat(logs.errors()).hasSize(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
                 .isEqualTo(1.0);
     }
 

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
 import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,9 +27,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -50,9 +49,10 @@ class SecurityDefaultsTest {
 
     private static final Pattern ERROR_ID = Pattern.compile("\"errorId\":\"([^\"]*)\"");
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    private CapturedLogs logs;
     private CapturedLogs everything;
     private TestServer server;
 
@@ -86,34 +86,20 @@ class SecurityDefaultsTest {
     }
 
     @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-        everything = CapturedLogs.of(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    void captureEverything() {
+        everything = harness.capture(org.slf4j.Logger.ROOT_LOGGER_NAME);
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        everything.close();
-        logs.close();
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private static RecoveryFilter.Builder filter(MeterRegistry registry) {
-        return RecoveryFilter.builder().meterRegistry(registry);
-    }
-
-    private static RecoveryFilter filterFor(Body body, MeterRegistry registry) {
+    private RecoveryFilter filterFor(Body body) {
         return switch (body) {
-            case CUSTOM -> filter(registry).errorResponder((request, response, failure) -> {
+            case CUSTOM -> harness.filter().errorResponder((request, response, failure) -> {
                 response.setContentType("text/plain;charset=utf-8");
                 response.getWriter().write("Sorry, error " + failure.errorId());
             }).build();
-            case CUSTOM_THAT_THROWS -> filter(registry).errorResponder((request, response, failure) -> {
+            case CUSTOM_THAT_THROWS -> harness.filter().errorResponder((request, response, failure) -> {
                 throw new IllegalStateException("the responder is broken");
             }).build();
-            default -> filter(registry).build();
+            default -> harness.filter().build();
         };
     }
 
@@ -148,7 +134,7 @@ class SecurityDefaultsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Body.class)
     void noExceptionClassMessageOrStackInAnyErrorResponseByDefault(Body kind) throws Exception {
-        server = new TestServer(filterFor(kind, registry)).route("/*", failing(kind == Body.CHILD)).start();
+        server = harness.jetty(filterFor(kind)).route("/*", failing(kind == Body.CHILD)).start();
 
         HttpResponse<String> response = get("/fail", kind.accept);
 
@@ -159,13 +145,13 @@ class SecurityDefaultsTest {
             assertThat(sent).as("%s answer leaks %s", kind, detail).doesNotContain(detail);
         }
         assertThat(response.headers().allValues("Set-Cookie")).as("the handler's headers are dropped").isEmpty();
-        assertThat(logs.errors()).isNotEmpty();
+        assertThat(harness.errors()).isNotEmpty();
     }
 
     @Test
     void theNoArgFilterOfWebXmlExposesNothingEither() throws Exception {
-        server = new TestServer(new RecoveryFilter()).route("/*", failing(false));
-        server.context().setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        server = harness.jetty(new RecoveryFilter()).route("/*", failing(false));
+        server.context().setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
         server.start();
 
         for (String accept : new String[] {"application/json", "text/plain"}) {
@@ -178,7 +164,7 @@ class SecurityDefaultsTest {
 
     @Test
     void withExposeStackTracesOnTheClassMessageAndStackAreThere() throws Exception {
-        server = new TestServer(filter(registry).exposeStackTraces(true).build())
+        server = harness.jetty(harness.filter().exposeStackTraces(true).build())
                 .route("/*", failing(false)).start();
 
         HttpResponse<String> json = get("/fail", "application/json");
@@ -210,7 +196,7 @@ class SecurityDefaultsTest {
     @ParameterizedTest(name = "thrown by the {0}")
     @ValueSource(strings = {"handler", "child"})
     void queryPathParametersAndRequestHeadersAreNeverLogged(String source) throws Exception {
-        server = new TestServer(filter(registry).build()).route("/*", failing(source.equals("child"))).start();
+        server = harness.jetty().route("/*", failing(source.equals("child"))).start();
         HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(
                 "/orders/42;jsessionid=TOPSECRET-PATH-PARAMETER?token=TOPSECRET-QUERY&password=TOPSECRET-PW"))
                 .timeout(Duration.ofSeconds(30));
@@ -219,7 +205,7 @@ class SecurityDefaultsTest {
         HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(500);
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).hasSize(1);
         assertThat(errors.get(0).getFormattedMessage())
                 .contains("source=" + source + " method=GET path=/orders/42 ");
@@ -243,7 +229,7 @@ class SecurityDefaultsTest {
     @Test
     void errorIdsAreDistinctSixteenHexDigitsAndNotSequential() throws Exception {
         AtomicInteger requests = new AtomicInteger();
-        server = new TestServer(filter(registry).build()).route("/*", (request, response) -> {
+        server = harness.jetty().route("/*", (request, response) -> {
             RuntimeException failure = new IllegalStateException("fails every time");
             // One short frame keeps 1,000 log events small; a different one each time keeps every failure distinct,
             // so that nothing which folds repeated identical panics into one line hides an id from the log.
@@ -264,7 +250,7 @@ class SecurityDefaultsTest {
         assertThat(ids).allMatch(id -> id.matches("[0-9a-f]{16}"), "16 lower-case hex digits");
         assertThat(new HashSet<>(ids)).hasSize(1_000);
         Set<String> logged = new HashSet<>();
-        logs.errors().forEach(event -> logged.add(event.getMDCPropertyMap().get("errorId")));
+        harness.errors().forEach(event -> logged.add(event.getMDCPropertyMap().get("errorId")));
         assertThat(logged).as("the ids the clients saw are the ids in the log").isEqualTo(new HashSet<>(ids));
 
         long[] values = ids.stream().mapToLong(id -> Long.parseUnsignedLong(id, 16)).toArray();
@@ -289,7 +275,7 @@ class SecurityDefaultsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Body.class)
     void everyErrorResponseIsNoStoreWhateverTheHandlerSet(Body kind) throws Exception {
-        server = new TestServer(filterFor(kind, registry)).route("/*", failing(kind == Body.CHILD)).start();
+        server = harness.jetty(filterFor(kind)).route("/*", failing(kind == Body.CHILD)).start();
 
         HttpResponse<String> response = get("/fail", kind.accept);
 
@@ -300,7 +286,7 @@ class SecurityDefaultsTest {
     @Test
     void aCustomResponderMayChooseItsOwnCacheControl() throws Exception {
         List<String> seenByResponder = new ArrayList<>();
-        server = new TestServer(filter(registry).errorResponder((request, response, failure) -> {
+        server = harness.jetty(harness.filter().errorResponder((request, response, failure) -> {
             seenByResponder.add(response.getHeader("Cache-Control"));
             response.setHeader("Cache-Control", "private, max-age=5");
             response.getWriter().write(failure.errorId());
@@ -327,7 +313,7 @@ class SecurityDefaultsTest {
         "SECRET-ID\" errorId=forged",
     })
     void aHostileClientRequestIdIsNeitherLoggedNorEchoed(String requestId) throws Exception {
-        server = new TestServer(filter(registry).build()).route("/*", failing(false)).start();
+        server = harness.jetty().route("/*", failing(false)).start();
 
         String answer = rawGet(server.port(), "/fail", "X-Request-Id: " + requestId + "\r\n"
                 + "X-Correlation-Id: " + requestId + "\r\ntraceparent: " + requestId + "\r\n");
@@ -337,9 +323,9 @@ class SecurityDefaultsTest {
         assertThat(answer.toLowerCase(Locale.ROOT)).doesNotContain("secret-id", "x-request-id", "x-correlation-id",
                 "traceparent", "forged");
         if (status.contains(" 500 ")) {
-            assertThat(logs.errors()).hasSize(1);
+            assertThat(harness.errors()).hasSize(1);
         } else {
-            assertThat(logs.all()).as("rejected before the filter: Backstop saw nothing").isEmpty();
+            assertThat(harness.logs().all()).as("rejected before the filter: Backstop saw nothing").isEmpty();
         }
         for (ILoggingEvent event : everything.all()) {
             assertNoSecret(event, "SECRET-ID");

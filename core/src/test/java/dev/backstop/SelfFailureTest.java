@@ -1,11 +1,11 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.RawHttp;
 import dev.backstop.testing.TestServer;
 import io.micrometer.core.instrument.Counter;
@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.core.instrument.distribution.pause.PauseDetector;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.restassured.response.Response;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.ServletOutputStream;
@@ -33,37 +34,27 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.FilterMapping;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.MDC;
 import org.slf4j.spi.MDCAdapter;
 
 /**
- * Backstop's own parts failing: a meter registry that throws on every call, an {@link ErrorResponder} that throws, a
- * response whose writer throws, an MDC adapter that throws. The user's failure still gets its 500 or abort and its
- * ERROR line; Backstop's own failure is reported once; nothing reaches the container as Backstop's fault.
+ * Backstop's own parts failing: a meter registry that throws (on every call, or when it makes a counter), an
+ * {@link ErrorResponder} that throws, a response whose writer throws, an MDC adapter that throws. The user's failure
+ * still gets its 500 or abort and its ERROR line; Backstop's own failure is reported once; nothing reaches the
+ * container as Backstop's fault. What users throw at Backstop (broken throwables, hostile messages and paths) is
+ * {@link HostileInputTest}.
  */
 class SelfFailureTest {
 
     private static final Pattern ERROR_ID = Pattern.compile("[0-9a-f]{16}");
 
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final HttpClient client = HttpClient.newHttpClient();
-    private CapturedLogs logs;
     private TestServer server;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        if (server != null) {
-            server.close();
-        }
-    }
 
     private HttpResponse<String> get(String path) throws Exception {
         return client.send(HttpRequest.newBuilder(server.uri(path)).build(), HttpResponse.BodyHandlers.ofString());
@@ -76,11 +67,11 @@ class SelfFailureTest {
     }
 
     private List<ILoggingEvent> panicLines() {
-        return logs.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
     }
 
     private TestServer routes(RecoveryFilter filter) {
-        return new TestServer(filter)
+        return harness.jetty(filter)
                 .route("/panic", (request, response) -> {
                     throw new IllegalStateException("user failure");
                 })
@@ -130,14 +121,38 @@ class SelfFailureTest {
 
         // Ten panics, ten ERROR lines or folded ones: the log is a channel that still works.
         assertThat(panicLines()).hasSizeGreaterThanOrEqualTo(2); // the first of each kind, with its stack
-        assertThat(logs.all()).filteredOn(e -> e.getFormattedMessage().startsWith("backstop could not update a meter"))
+        assertThat(harness.logs().all())
+                .filteredOn(e -> e.getFormattedMessage().startsWith("backstop could not update a meter"))
                 .as("the broken registry, reported once").hasSize(1);
     }
 
     @Test
+    void meterRegistryThatThrowsDoesNotCostTheClientIts500() throws Exception {
+        SimpleMeterRegistry broken = new SimpleMeterRegistry() {
+            @Override
+            protected Counter newCounter(Meter.Id id) {
+                throw new IllegalStateException("registry is broken");
+            }
+        };
+        server = harness.jetty(RecoveryFilter.builder().meterRegistry(broken).build())
+                .route("/panic", (request, response) -> {
+                    throw new IllegalStateException("boom");
+                })
+                .start();
+
+        Response response = given().port(server.port()).get("/panic");
+
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.jsonPath().getString("errorId")).matches("[0-9a-f]{16}");
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.logs().all()).anySatisfy(event ->
+                assertThat(event.getFormattedMessage()).startsWith("backstop could not update a meter"));
+    }
+
+    @Test
     void responderThatThrowsGivesThePlain500WithTheSameIdAndOneReportOfItsOwn() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        server = routes(RecoveryFilter.builder().meterRegistry(registry).errorResponder((request, response, failure) -> {
+        server = routes(harness.filter().errorResponder((request, response, failure) -> {
             throw new IllegalArgumentException("responder is broken");
         }).build()).start();
 
@@ -149,13 +164,13 @@ class SelfFailureTest {
         String errorId = errorIdIn(response.body());
         assertThat(panicLines()).singleElement().satisfies(
                 e -> assertThat(e.getFormattedMessage()).contains("errorId=" + errorId));
-        assertThat(logs.errors()).filteredOn(e -> e.getFormattedMessage().startsWith("backstop respond failed"))
+        assertThat(harness.errors()).filteredOn(e -> e.getFormattedMessage().startsWith("backstop respond failed"))
                 .singleElement().satisfies(e -> {
                     assertThat(e.getFormattedMessage()).contains("errorId=" + errorId, "IllegalArgumentException");
                     assertThat(e.getThrowableProxy().getMessage()).isEqualTo("responder is broken");
                 });
-        assertThat(count(registry, "backstop.internal.failures", "stage", "respond")).isEqualTo(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(1);
+        assertThat(harness.count("backstop.internal.failures", "stage", "respond")).isEqualTo(1);
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(1);
     }
 
     /** A filter in front of Backstop whose response cannot write a body at all. */
@@ -179,8 +194,7 @@ class SelfFailureTest {
 
     @Test
     void responseWhoseWriterThrowsIsAbortedNotFinishedAndTheFailureIsLoggedOnce() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        server = routes(RecoveryFilter.builder().meterRegistry(registry).build());
+        server = routes(harness.filter().build());
         FilterHolder broken = new FilterHolder(new BrokenWriterFilter());
         broken.setName("broken-writer");
         server.context().getServletHandler().addFilter(broken);
@@ -198,10 +212,11 @@ class SelfFailureTest {
         assertThat(exchange.head().startsWith("HTTP/1.1 200")).isFalse();
         assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
         assertThat(panicLines()).hasSize(1);
-        assertThat(logs.errors()).filteredOn(e -> e.getFormattedMessage().startsWith("backstop standard-respond failed"))
+        assertThat(harness.errors())
+                .filteredOn(e -> e.getFormattedMessage().startsWith("backstop standard-respond failed"))
                 .hasSize(1);
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(1);
-        assertThat(count(registry, "backstop.internal.failures", "stage", "standard-respond")).isEqualTo(1);
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(1);
+        assertThat(harness.count("backstop.internal.failures", "stage", "standard-respond")).isEqualTo(1);
     }
 
     /** SLF4J's MDC adapter, replaced for one test by one that throws on every call. */
@@ -259,8 +274,7 @@ class SelfFailureTest {
 
     @Test
     void mdcAdapterThatThrowsCostsNeitherThe500NorTheErrorLine() throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        server = routes(RecoveryFilter.builder().meterRegistry(registry).build()).start();
+        server = routes(harness.filter().build()).start();
         Field adapterField = MDC.class.getDeclaredField("MDC_ADAPTER");
         adapterField.setAccessible(true);
         Object original = adapterField.get(null);
@@ -281,7 +295,7 @@ class SelfFailureTest {
         assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage).satisfiesExactlyInAnyOrder(
                 line -> assertThat(line).contains("errorId=" + handlerId, "source=handler"),
                 line -> assertThat(line).contains("errorId=" + childId, "source=child"));
-        assertThat(count(registry, "backstop.panics")).isEqualTo(2);
-        assertThat(logs.at(Level.ERROR)).hasSize(2);
+        assertThat(harness.count("backstop.panics")).isEqualTo(2);
+        assertThat(harness.at(Level.ERROR)).hasSize(2);
     }
 }

@@ -2,6 +2,7 @@ package dev.backstop.testing;
 
 import dev.backstop.RecoveryFilter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashMap;
 import java.util.Map;
 
 /** The servlet containers the functional suites run on, each a real embedded server. */
@@ -30,11 +31,21 @@ public enum Container {
         if (registration == Registration.PROGRAMMATIC) {
             return server(RecoveryFilter.builder().meterRegistry(registry).build());
         }
-        Map<String, String> initParams = Map.of("meter-registry-attribute", REGISTRY_ATTRIBUTE);
+        return server(registry, Map.of());
+    }
+
+    /**
+     * A server, not started yet, with {@link RecoveryFilter} registered by class as web.xml does ({@link
+     * Registration#WEB_XML}) and configured from {@code initParams}; {@code meter-registry-attribute} is added to them,
+     * naming the ServletContext attribute that holds {@code registry}.
+     */
+    public ServletServer server(MeterRegistry registry, Map<String, String> initParams) {
+        Map<String, String> params = new HashMap<>(initParams);
+        params.put("meter-registry-attribute", REGISTRY_ATTRIBUTE);
         Map<String, Object> attributes = Map.of(REGISTRY_ATTRIBUTE, registry);
         return switch (this) {
-            case JETTY -> new TestServer(RecoveryFilter.class, initParams, attributes);
-            case TOMCAT -> new TomcatServer(RecoveryFilter.class, initParams, attributes);
+            case JETTY -> new TestServer(RecoveryFilter.class, params, attributes);
+            case TOMCAT -> new TomcatServer(RecoveryFilter.class, params, attributes);
         };
     }
 

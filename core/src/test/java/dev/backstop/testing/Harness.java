@@ -1,5 +1,7 @@
 package dev.backstop.testing;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.backstop.RecoveryFilter;
@@ -7,6 +9,13 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -30,6 +39,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }
  * }</pre>
  * Register it as an instance field ({@code @RegisterExtension}), so each test gets its own registry and logs.
+ * <p>After each test, everything handed to {@link #closeAfter} is closed, the last one first (servers, executors,
+ * extra log captures, the watch on the default uncaught-exception handler), and only then is the log detached; a
+ * failure to close one does not keep the others open.
  */
 public final class Harness implements BeforeEachCallback, AfterEachCallback {
 
@@ -39,6 +51,7 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private CapturedLogs logs;
+    private Queue<Throwable> uncaught;
 
     @Override
     public void beforeEach(ExtensionContext context) {
@@ -47,11 +60,11 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
-        Exception failure = null;
+        Throwable failure = null;
         while (!resources.isEmpty()) {
             try {
                 resources.pop().close();
-            } catch (Exception e) {
+            } catch (Throwable e) { // an AssertionError of expectNoUncaught() too: the rest is still closed
                 if (failure == null) {
                     failure = e;
                 } else {
@@ -62,8 +75,14 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
         if (logs != null) {
             logs.close();
         }
+        if (failure instanceof Exception e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
         if (failure != null) {
-            throw failure;
+            throw new Exception("closing after the test failed", failure);
         }
     }
 
@@ -115,6 +134,37 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
         return closeAfter(container.server(registration, registry));
     }
 
+    /**
+     * A server of {@code container}, not started, with RecoveryFilter registered by class as web.xml does and
+     * configured from {@code initParams}, its meter registry (this test's) found through
+     * {@code meter-registry-attribute}; closed after the test.
+     */
+    public ServletServer server(Container container, Map<String, String> initParams) {
+        return closeAfter(container.server(registry, initParams));
+    }
+
+    /**
+     * A plain Jetty serving {@code handler} alone on a free loopback port, started; stopped after the test, also when
+     * it failed to start. For what {@link TestServer} does not express: a web app deployed from its web.xml, a
+     * context built by hand, a server without Backstop. {@link #port(Server)} is its port.
+     */
+    public Server plainJetty(Handler handler) throws Exception {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        server.setHandler(handler);
+        closeAfter(server::stop);
+        server.start();
+        return server;
+    }
+
+    /** The port of a server from {@link #plainJetty(Handler)}. */
+    public static int port(Server server) {
+        return ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+    }
+
     /** Runs test code inside requests on a Jetty guarded by {@code filter}; closed after the test. */
     public InRequest inRequest(RecoveryFilter filter) throws Exception {
         return closeAfter(new InRequest(filter));
@@ -123,6 +173,46 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     /** Runs test code inside requests on a Jetty whose filter reports to this test's registry. */
     public InRequest inRequest() throws Exception {
         return inRequest(filter().build());
+    }
+
+    /** {@code executor}, shut down ({@code shutdownNow}) after the test. */
+    public <E extends ExecutorService> E shutdownAfter(E executor) {
+        closeAfter(executor::shutdownNow);
+        return executor;
+    }
+
+    /**
+     * The events of another logger (and its children) from now until the test ends: the root logger's, say, to see
+     * every line the JVM logs. {@link #logs()} already has Backstop's.
+     */
+    public CapturedLogs capture(String loggerName) {
+        return closeAfter(CapturedLogs.of(loggerName));
+    }
+
+    /**
+     * Replaces the default uncaught-exception handler, for the rest of this test, with one that records every
+     * failure that reaches it, and returns those failures; the handler from before is restored after the test, once
+     * the servers given later are closed. Call it before starting servers (in a {@code @BeforeEach}, say) so that it
+     * also sees what happens while they stop. A second call returns the same queue.
+     */
+    public Queue<Throwable> watchUncaught() {
+        if (uncaught == null) {
+            Queue<Throwable> seen = new ConcurrentLinkedQueue<>();
+            Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
+            Thread.setDefaultUncaughtExceptionHandler((thread, failure) -> seen.add(failure));
+            closeAfter(() -> Thread.setDefaultUncaughtExceptionHandler(previous));
+            uncaught = seen;
+        }
+        return uncaught;
+    }
+
+    /**
+     * {@link #watchUncaught()}, and fails the test if anything reached the default uncaught-exception handler by the
+     * time the servers given later are closed.
+     */
+    public void expectNoUncaught() {
+        Queue<Throwable> seen = watchUncaught();
+        closeAfter(() -> assertThat(seen).as("nothing reached an uncaught-exception handler").isEmpty());
     }
 
     /** Closes {@code resource} after the test, before the logs are detached; the last one given is closed first. */
@@ -139,5 +229,10 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
     /** The sum over every series of counter {@code name}. */
     public double total(String name) {
         return Meters.total(registry, name);
+    }
+
+    /** The value of the gauge {@code name} that has {@code tags}; throws if the registry has none. */
+    public double gauge(String name, String... tags) {
+        return registry.get(name).tags(tags).gauge().value();
     }
 }

@@ -29,6 +29,7 @@ public interface ServletServer extends AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
+    /** Stops the server; a second call does nothing, so a test may stop it early and the harness again. */
     @Override
     void close() throws Exception;
 

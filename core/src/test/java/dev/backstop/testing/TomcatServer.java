@@ -33,6 +33,7 @@ public final class TomcatServer implements ServletServer {
     private final Connector connector = new Connector("HTTP/1.1");
     private final Context context;
     private int servlets;
+    private boolean closed;
 
     /** The filter given as an instance, as programmatic registration does. */
     public TomcatServer(Filter filter) {
@@ -123,8 +124,13 @@ public final class TomcatServer implements ServletServer {
         return connector.getLocalPort();
     }
 
+    /** Stops Tomcat and deletes its directory; a second call does nothing. */
     @Override
     public void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             tomcat.stop();
             tomcat.destroy();

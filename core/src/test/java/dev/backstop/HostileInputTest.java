@@ -1,15 +1,13 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.total;
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.SelfFailureAndHostileInputTest.HostileException;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.restassured.path.json.JsonPath;
+import io.restassured.response.Response;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,19 +18,115 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A corpus of hostile throwables and hostile request paths, each thrown once by the handler through the filter and
- * once by a child task that the handler awaits. Whatever the input, the client gets a clean 500 that names nothing
- * of the failure, the log gets exactly one ERROR event whose formatted line has no raw control character, and the
- * panic is counted exactly once.
+ * What users throw at Backstop: throwables whose {@code getMessage()} and {@code toString()} throw, cyclic and deep
+ * cause chains, empty and unwritable stacks, control characters in messages, hostile request paths, a fatal error.
+ * Nothing a handler throws can skip the 500 or make the filter throw. The corpus throws each of 18 hostile inputs
+ * once by the handler through the filter and once by a child task that the handler awaits: whatever the input, the
+ * client gets a clean 500 that names nothing of the failure, the log gets exactly one ERROR event whose formatted
+ * line has no raw control character, and the panic is counted exactly once. Backstop's own parts failing (a meter
+ * registry, a responder, a response writer, the MDC) are {@link SelfFailureTest}.
  */
-class HostileInputCorpusTest {
+class HostileInputTest {
+
+    @RegisterExtension
+    final Harness harness = new Harness();
+
+    private Response panicWith(Throwable thrown) throws Exception {
+        TestServer server = harness.jetty()
+                .route("/panic", (request, response) -> {
+                    throw thrown;
+                })
+                .start();
+        return given().port(server.port()).get("/panic");
+    }
+
+    private static void assertCleanProblem(Response response) {
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.jsonPath().getString("errorId")).matches("[0-9a-f]{16}");
+    }
+
+    /** A throwable whose message and string form blow up, as some proxies' do. */
+    static final class HostileException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("getMessage is broken");
+        }
+
+        @Override
+        public String getLocalizedMessage() {
+            throw new IllegalStateException("getLocalizedMessage is broken");
+        }
+
+        @Override
+        public String toString() {
+            throw new IllegalStateException("toString is broken");
+        }
+    }
+
+    @Test
+    void throwingGetMessageAndToStringStillGetA500AndOneErrorEvent() throws Exception {
+        Response response = panicWith(new HostileException());
+
+        assertCleanProblem(response);
+        List<ILoggingEvent> errors = harness.errors();
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).getFormattedMessage())
+                .contains("exception=dev.backstop.HostileInputTest$HostileException")
+                .contains("<getMessage() threw java.lang.IllegalStateException>");
+        assertThat(errors.get(0).getThrowableProxy()).as("a stack is still logged").isNotNull();
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "HostileException"))
+                .isEqualTo(1.0);
+    }
+
+    @Test
+    void cyclicCauseChainStillGetsA500AndOneErrorEvent() throws Exception {
+        RuntimeException first = new RuntimeException("first");
+        RuntimeException second = new RuntimeException("second", first);
+        first.initCause(second);
+
+        Response response = panicWith(first);
+
+        assertCleanProblem(response);
+        assertThat(harness.errors()).hasSize(1);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+    }
+
+    @Test
+    void controlCharactersAreEscapedInTheLogLine() throws Exception {
+        panicWith(new IllegalArgumentException("user said: x\r\nERROR forged line\u001b[31m\u0000 end\\"));
+
+        ILoggingEvent event = harness.errors().get(0);
+        String line = event.getFormattedMessage();
+        assertThat(line.chars()).noneMatch(c -> c < 0x20 || c == 0x7f);
+        assertThat(line).contains("message=\"user said: x\\r\\nERROR forged line\\u001b[31m\\u0000 end\\\\\"");
+    }
+
+    @Test
+    void fatalErrorIsLoggedAndCountedThenRethrownToTheContainer() throws Exception {
+        Response response = panicWith(new OutOfMemoryError("simulated"));
+
+        List<ILoggingEvent> errors = harness.errors();
+        assertThat(errors).hasSize(1);
+        assertThat(errors.get(0).getFormattedMessage()).startsWith("fatal error errorId=");
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", "OutOfMemoryError"))
+                .isEqualTo(1.0);
+        assertThat(harness.count("backstop.responses", "outcome", "container", "reason", "fatal")).isEqualTo(1.0);
+        // Rethrown: the container, not Backstop, answers it.
+        assertThat(response.statusCode()).isEqualTo(500);
+        assertThat(response.contentType()).doesNotStartWith("application/problem+json");
+    }
+
+    // The corpus: 18 hostile inputs, each thrown once by the handler and once by a child task.
 
     /** How the throwable reaches the filter. */
     enum Route {
@@ -66,28 +160,13 @@ class HostileInputCorpusTest {
      */
     static final int LONG_PATH_CHARS = 8_000;
 
-    private CapturedLogs logs;
-    private TestServer server;
-
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        logs.close();
-        if (server != null) {
-            server.close();
-        }
-    }
-
     /**
-     * Every filter of this test is made here, so that options that affect repeated panics (such as a log-storm
-     * limiter) can be set in one place. Each case gets a fresh filter and registry, so counts are exact.
+     * Every filter of the corpus is made here, so that options that affect repeated panics (such as a log-storm
+     * limiter) can be set in one place. Each case gets a fresh filter and registry (the harness's), so counts are
+     * exact.
      */
-    static RecoveryFilter newFilter(MeterRegistry registry) {
-        return RecoveryFilter.builder().meterRegistry(registry).build();
+    private RecoveryFilter newFilter() {
+        return harness.filter().build();
     }
 
     static Stream<Arguments> corpus() {
@@ -115,14 +194,14 @@ class HostileInputCorpusTest {
                 new Case("null message", "/hostile", IllegalStateException::new,
                         List.of("IllegalStateException")),
                 new Case("cyclic cause chain through initCause", "/hostile",
-                        HostileInputCorpusTest::cycleByInitCause, List.of("cycle-a", "cycle-b")),
+                        HostileInputTest::cycleByInitCause, List.of("cycle-a", "cycle-b")),
                 new Case("cyclic cause chain through an overridden getCause()", "/hostile",
-                        HostileInputCorpusTest::cycleByGetCause, List.of(LoopingCause.class.getSimpleName())),
-                new Case("mutual self-suppression", "/hostile", HostileInputCorpusTest::mutualSuppression,
+                        HostileInputTest::cycleByGetCause, List.of(LoopingCause.class.getSimpleName())),
+                new Case("mutual self-suppression", "/hostile", HostileInputTest::mutualSuppression,
                         List.of("suppressing", "suppressed")),
-                new Case("10,000-deep cause chain", "/hostile", HostileInputCorpusTest::deepChain,
+                new Case("10,000-deep cause chain", "/hostile", HostileInputTest::deepChain,
                         List.of("level 0", "level 9999")),
-                new Case("empty stack trace", "/hostile", HostileInputCorpusTest::emptyStack,
+                new Case("empty stack trace", "/hostile", HostileInputTest::emptyStack,
                         List.of("no frames")),
                 new Case("stack trace not writable", "/hostile", NoStack::new,
                         List.of(NoStack.class.getSimpleName(), "stack not writable")),
@@ -146,8 +225,7 @@ class HostileInputCorpusTest {
     @ParameterizedTest(name = "{0}, thrown by the {1}")
     @MethodSource("corpus")
     void hostileInputGetsACleanAnswerOneEscapedErrorEventAndOneCount(Case hostile, Route route) throws Exception {
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        server = new TestServer(newFilter(registry)).route("/*", (request, response) -> {
+        TestServer server = harness.jetty(newFilter()).route("/*", (request, response) -> {
             if (route == Route.HANDLER) {
                 throw hostile.thrown().get();
             }
@@ -172,12 +250,12 @@ class HostileInputCorpusTest {
                 + "\"errorId\":\"[0-9a-f]{16}\"}");
         String errorId = JsonPath.from(body).getString("errorId");
         assertThat(errorId).matches("[0-9a-f]{16}");
-        assertThat(body).doesNotContain("Exception", "at dev.", "at java.", "HostileInputCorpusTest", "\\u");
+        assertThat(body).doesNotContain("Exception", "at dev.", "at java.", "HostileInputTest", "\\u");
         for (String leak : hostile.leaks()) {
             assertThat(body).as("the body leaks %s", abbreviate(leak)).doesNotContain(leak);
         }
 
-        List<ILoggingEvent> errors = logs.errors();
+        List<ILoggingEvent> errors = harness.errors();
         assertThat(errors).as("exactly one ERROR event for the request").hasSize(1);
         ILoggingEvent event = errors.get(0);
         assertThat(event.getFormattedMessage())
@@ -185,7 +263,7 @@ class HostileInputCorpusTest {
                         + " method=GET path=" + expectedLoggedPath(hostile.path()));
         assertThat(event.getMDCPropertyMap()).containsEntry("errorId", errorId);
         assertMessageFieldIsClosedOnlyAtTheEnd(event.getFormattedMessage());
-        for (ILoggingEvent any : logs.all()) {
+        for (ILoggingEvent any : harness.logs().all()) {
             assertThat(any.getFormattedMessage())
                     .as("a Backstop log line at %s", any.getLevel())
                     .doesNotContain("\r", "\n", "\u001b", "\u0000", "\u0085", "\u007f", "\u2028");
@@ -194,8 +272,8 @@ class HostileInputCorpusTest {
                         .doesNotContain("\r", "\n", "\u001b", "\u0000");
             }
         }
-        assertThat(total(registry, "backstop.panics")).isEqualTo(1.0);
-        assertThat(total(registry, "backstop.responses")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.panics")).isEqualTo(1.0);
+        assertThat(harness.total("backstop.responses")).isEqualTo(1.0);
     }
 
     /** The line ends with {@code message="..."}, and no quote inside it is left unescaped to end it early. */
