@@ -99,8 +99,9 @@ public final class ChildTasks implements AutoCloseable {
         Objects.requireNonNull(task, "task cannot be null");
         RequestContext context = RequestContext.of(request);
         if (context == null) {
-            throw new IllegalStateException("ChildTasks.background needs dev.backstop.RecoveryFilter in front of this "
-                    + "request, and it did not see it: map RecoveryFilter for the REQUEST and ASYNC dispatcher types");
+            throw new IllegalStateException("ChildTasks.background needs a request that dev.backstop.RecoveryFilter "
+                    + "guards and that has not ended, and this one is not: map RecoveryFilter for the REQUEST and ASYNC "
+                    + "dispatcher types");
         }
         context.background(name, task);
     }
@@ -280,10 +281,10 @@ public final class ChildTasks implements AutoCloseable {
             checkOpen();
             RequestContext context = RequestContext.of(request);
             if (context == null) {
-                throw new IllegalStateException("ChildTasks needs dev.backstop.RecoveryFilter in front of this "
-                        + "request, and it did not see it: map RecoveryFilter to the same URL patterns for the REQUEST "
-                        + "and ASYNC dispatcher types (web.xml <filter-mapping>, @WebFilter, or "
-                        + "ServletContext.addFilter)");
+                throw new IllegalStateException("ChildTasks needs a request that dev.backstop.RecoveryFilter guards "
+                        + "and that has not ended, and this one is not: map RecoveryFilter to the same URL patterns for "
+                        + "the REQUEST and ASYNC dispatcher types (web.xml <filter-mapping>, @WebFilter, or "
+                        + "ServletContext.addFilter), and open groups while the request is in progress");
             }
             opened = true;
             return new ChildTasks(TaskGroup.open(context, name, failFast, limit, timeout, ChildTaskException::new));

@@ -245,19 +245,11 @@ public class RecoveryFilter implements Filter {
         Recovery recovery = recovery(request);
         Object before = recovery.enter(request);
         try {
-            try {
-                chain.doFilter(request, response);
-            } catch (Throwable failure) {
-                try {
-                    recovery.onChainFailure(httpRequest, httpResponse, failure);
-                } finally {
-                    recovery.afterChain(httpRequest, httpResponse, dispatch);
-                }
-                return;
-            }
-            recovery.afterChain(httpRequest, httpResponse, dispatch);
+            chain.doFilter(request, response);
+        } catch (Throwable failure) {
+            recovery.onChainFailure(httpRequest, httpResponse, failure);
         } finally {
-            recovery.exit(request, before);
+            recovery.exit(httpRequest, httpResponse, dispatch, before);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.backstop;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -351,22 +352,33 @@ class ChildTasksAtTheRequestBoundaryTest {
     }
 
     @Test
-    void openingAGroupFromAnotherThreadOfASyncRequestIsRefused() throws Exception {
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
+    void aGroupOpenedFromAnotherThreadWhileTheRequestRunsBelongsToItAndEndsWithIt() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
         start("/elsewhere", (request, response) -> {
-            Thread other = new Thread(() -> {
-                try {
-                    ChildTasks.open(request);
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            });
+            Thread other = new Thread(() -> ChildTasks.open(request).go("stuck",
+                    Blocking.untilInterrupted(started, interrupted)));
             other.start();
             other.join();
+            started.await();
         });
+
         assertThat(get("/elsewhere").statusCode()).isEqualTo(200);
-        assertThat(thrown.get()).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("on the request's own thread");
+        assertThat(interrupted).as("cancelled when its request ended").isTrue();
+        assertThat(harness.count("backstop.leaked.groups")).isEqualTo(1);
+        assertThat(harness.count("backstop.tasks", "kind", "scoped", "outcome", "cancelled")).isEqualTo(1);
+    }
+
+    @Test
+    void openingAGroupOnARequestThatHasEndedIsRefused() throws Exception {
+        AtomicReference<HttpServletRequest> kept = new AtomicReference<>();
+        start("/kept", (request, response) -> kept.set(request));
+        assertThat(get("/kept").statusCode()).isEqualTo(200);
+
+        assertThatThrownBy(() -> ChildTasks.open(kept.get())).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> ChildTasks.background(kept.get(), "late", () -> { }))
+                .isInstanceOf(IllegalStateException.class);
+        assertThat(harness.total("backstop.tasks")).isZero();
     }
 
     @Test

@@ -256,7 +256,7 @@ class RegistrationAndConfigurationTest {
         assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(1);
         assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop).meterRegistry(harness.registry())
                 .build()).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("either meterRegistry or backstop");
+                .hasMessageContaining("set meterRegistry on the Backstop");
     }
 
     @Test

@@ -31,7 +31,7 @@ final class AsyncWatcher implements AsyncListener {
             return;
         }
         recovery.failAsync(httpRequest, httpResponse, event.getAsyncContext(), failure);
-        RequestContext.endOf(request);
+        endGroups(request);
     }
 
     @Override
@@ -41,13 +41,20 @@ final class AsyncWatcher implements AsyncListener {
 
     @Override
     public void onComplete(AsyncEvent event) {
-        RequestContext.endOf(event.getSuppliedRequest());
+        RequestContext.endAsync(event.getSuppliedRequest());
     }
 
     @Override
     public void onTimeout(AsyncEvent event) {
         // A timeout is the container's to answer (an error dispatch), not a failure of the handler; but the
         // request's child tasks have no one left to wait for them.
-        RequestContext.endOf(event.getSuppliedRequest());
+        endGroups(event.getSuppliedRequest());
+    }
+
+    private static void endGroups(ServletRequest request) {
+        RequestContext context = RequestContext.existing(request);
+        if (context != null) {
+            context.end();
+        }
     }
 }

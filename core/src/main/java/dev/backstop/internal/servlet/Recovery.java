@@ -78,10 +78,6 @@ public final class Recovery {
         }
     }
 
-    /** Undoes {@link #enter} when this filter is nested in another's chain. */
-    public void exit(ServletRequest request, Object before) {
-        RequestContext.unbind(request, binding, before);
-    }
 
     /**
      * Answers an async request whose work failed away from the container's threads, exactly as if the failure had
@@ -148,23 +144,28 @@ public final class Recovery {
 
     /**
      * Called when the chain of a dispatch is over, normally or not. After a REQUEST dispatch that started an async
-     * cycle, watches it: the watcher re-registers itself for every later cycle, and closes the request's child-task
-     * groups when the last cycle ends. After any other REQUEST dispatch the request is over, and its groups are
-     * closed now. The watcher is stateless and shared, so this allocates nothing.
+     * cycle, watches it: the watcher re-registers itself for every later cycle, and ends the request (closing its
+     * child-task groups) when the last cycle ends. After any other REQUEST dispatch the request is over, and it ends
+     * now. After other dispatches the request goes on. The watcher is shared, so this allocates nothing.
+     *
+     * @param before what {@link #enter} returned
      */
-    public void afterChain(HttpServletRequest request, HttpServletResponse response, DispatcherType dispatch) {
-        try {
-            if (dispatch != DispatcherType.REQUEST) {
-                return;
+    public void exit(HttpServletRequest request, HttpServletResponse response, DispatcherType dispatch,
+            Object before) {
+        if (dispatch == DispatcherType.REQUEST) {
+            try {
+                if (request.isAsyncStarted()) {
+                    request.getAsyncContext().addListener(asyncWatcher, request, response);
+                    RequestContext.unbind(request, binding, before);
+                    return;
+                }
+            } catch (RuntimeException alreadyOver) {
+                // The async cycle completed between the check and here: the request is over.
             }
-            if (request.isAsyncStarted()) {
-                request.getAsyncContext().addListener(asyncWatcher, request, response);
-                return;
-            }
-        } catch (RuntimeException alreadyOver) {
-            // The async cycle completed between the check and here: the request is over.
+            RequestContext.end(request, binding, before);
+        } else {
+            RequestContext.unbind(request, binding, before);
         }
-        RequestContext.endOf(request);
     }
 
     /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */

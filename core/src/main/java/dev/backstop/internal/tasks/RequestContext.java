@@ -82,8 +82,9 @@ public final class RequestContext {
     }
 
     /**
-     * Undoes {@link #bind} for a filter nested inside another one's chain: the outer filter's binding is put back,
-     * unless a context was made meanwhile (it then stays, with its chain, for the outer filter to see).
+     * Undoes {@link #bind} when a dispatch leaves the filter and the request goes on. For a filter nested inside
+     * another one's chain, the outer filter's binding is put back, unless a context was made meanwhile (it then stays,
+     * with its chain, for the outer filter to see).
      */
     public static void unbind(ServletRequest request, Binding binding, Object before) {
         if (before instanceof Binding && before != binding) {
@@ -94,6 +95,31 @@ public final class RequestContext {
             } catch (RuntimeException recycled) {
                 // The request is over.
             }
+        }
+    }
+
+    /**
+     * The request is over for the filter that bound it: its groups still open are closed, and, when that filter
+     * was the outermost, the request is unbound, so that nothing can open a group on it any more.
+     */
+    public static void end(ServletRequest request, Binding binding, Object before) {
+        Object value;
+        try {
+            value = request.getAttribute(ATTRIBUTE);
+        } catch (RuntimeException recycled) {
+            return;
+        }
+        if (value instanceof RequestContext context) {
+            context.end();
+        }
+        if (before == null) {
+            try {
+                request.removeAttribute(ATTRIBUTE);
+            } catch (RuntimeException recycled) {
+                // The request is over.
+            }
+        } else {
+            unbind(request, binding, before);
         }
     }
 
@@ -146,12 +172,9 @@ public final class RequestContext {
         return value instanceof Binding binding ? binding.owner : null;
     }
 
-    /** Closes the groups of a request that has ended; a request with no context costs an attribute read. */
-    public static void endOf(ServletRequest request) {
-        RequestContext context = existing(request);
-        if (context != null) {
-            context.end();
-        }
+    /** Closes the groups of an async request that has ended, and unbinds it. */
+    public static void endAsync(ServletRequest request) {
+        end(request, null, null);
     }
 
     TaskRuntime runtime() {
