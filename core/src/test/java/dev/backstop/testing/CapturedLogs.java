@@ -48,6 +48,14 @@ public final class CapturedLogs implements AutoCloseable {
         return at(Level.ERROR);
     }
 
+    /**
+     * Forgets the events captured so far. An event keeps the logged throwable (logback's {@code ThrowableProxy}
+     * holds it), so a test that checks what else keeps a throwable or its class reachable clears them first.
+     */
+    public void clear() {
+        events.clear();
+    }
+
     @Override
     public void close() {
         logger.detachAppender(appender);
