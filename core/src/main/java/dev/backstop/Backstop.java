@@ -112,8 +112,18 @@ public final class Backstop implements AutoCloseable {
         return tasks;
     }
 
-    ExecutorGuard executors() {
-        return executors;
+    /**
+     * Installs an uncaught-exception handler of its own for a filter, apart from
+     * {@link #installUncaughtExceptionHandler()}, so that the filter can take out exactly what it put in.
+     *
+     * @return what takes it out again
+     */
+    Runnable installFilterHandler() {
+        return UncaughtHandler.install(executors)::uninstall;
+    }
+
+    static Duration checkInterval(Duration interval) {
+        return Pipeline.checkInterval(interval);
     }
 
     /** @return {@code executor}, with every task's failure reported; see the class rules */
@@ -281,7 +291,7 @@ public final class Backstop implements AutoCloseable {
          * interval ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s.
          */
         public Builder logStormInterval(Duration interval) {
-            this.logStormInterval = Pipeline.checkInterval(interval);
+            this.logStormInterval = checkInterval(interval);
             return this;
         }
 

@@ -96,14 +96,14 @@ public final class ChildTasks implements AutoCloseable {
     public static void background(ServletRequest request, String name, Task task) {
         Objects.requireNonNull(request, "request cannot be null");
         checkName(name, "name");
-        Objects.requireNonNull(task, "task cannot be null");
+        Callable<Void> body = callable(task);
         RequestContext context = RequestContext.of(request);
         if (context == null) {
             throw new IllegalStateException("ChildTasks.background needs a request that dev.backstop.RecoveryFilter "
                     + "guards and that has not ended, and this one is not: map RecoveryFilter for the REQUEST and ASYNC "
                     + "dispatcher types");
         }
-        context.background(name, task);
+        context.background(name, body);
     }
 
     /**
@@ -114,12 +114,12 @@ public final class ChildTasks implements AutoCloseable {
      * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
      */
     public void go(Task task) {
-        group.start(null, Objects.requireNonNull(task, "task cannot be null"), false);
+        group.start(null, callable(task), false);
     }
 
     /** Like {@link #go(Task)}, with a name for logs and the thread. */
     public void go(String name, Task task) {
-        group.start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), false);
+        group.start(checkName(name, "name"), callable(task), false);
     }
 
     /**
@@ -127,12 +127,12 @@ public final class ChildTasks implements AutoCloseable {
      * reached, the group is cancelled or closed, or the application-wide cap is reached.
      */
     public boolean tryGo(Task task) {
-        return group.start(null, Objects.requireNonNull(task, "task cannot be null"), true) != null;
+        return group.start(null, callable(task), true) != null;
     }
 
     /** Like {@link #tryGo(Task)}, with a name. */
     public boolean tryGo(String name, Task task) {
-        return group.start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), true) != null;
+        return group.start(checkName(name, "name"), callable(task), true) != null;
     }
 
     /**
@@ -211,6 +211,14 @@ public final class ChildTasks implements AutoCloseable {
     @Override
     public String toString() {
         return group.toString();
+    }
+
+    private static Callable<Void> callable(Task task) {
+        Objects.requireNonNull(task, "task cannot be null");
+        return () -> {
+            task.run();
+            return null;
+        };
     }
 
     private static String checkName(String name, String what) {

@@ -1,7 +1,5 @@
 package dev.backstop;
 
-import dev.backstop.internal.executor.UncaughtHandler;
-import dev.backstop.internal.pipeline.Pipeline;
 import dev.backstop.internal.servlet.FilterSettings;
 import dev.backstop.internal.servlet.Recovery;
 import dev.backstop.internal.servlet.StandardResponder;
@@ -135,13 +133,13 @@ public class RecoveryFilter implements Filter {
         final Backstop backstop;
         final boolean own;
         final Recovery recovery;
-        final UncaughtHandler handler;
+        final Runnable uninstallHandler;
 
-        Active(Backstop backstop, boolean own, Recovery recovery, UncaughtHandler handler) {
+        Active(Backstop backstop, boolean own, Recovery recovery, Runnable uninstallHandler) {
             this.backstop = backstop;
             this.own = own;
             this.recovery = recovery;
-            this.handler = handler;
+            this.uninstallHandler = uninstallHandler;
         }
     }
 
@@ -192,9 +190,8 @@ public class RecoveryFilter implements Filter {
         }
         Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
                 new StandardResponder(settings.exposeStackTraces(), settings.problemType()), context);
-        UncaughtHandler handler = settings.uncaughtExceptionHandler()
-                ? UncaughtHandler.install(backstop.executors()) : null;
-        return new Active(backstop, own, recovery, handler);
+        Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.installFilterHandler() : null;
+        return new Active(backstop, own, recovery, uninstall);
     }
 
     /** The name of a filter's own Backstop: its context path, {@code /} for the root context. */
@@ -269,8 +266,8 @@ public class RecoveryFilter implements Filter {
     }
 
     private static void stop(Active old) {
-        if (old.handler != null) {
-            old.handler.uninstall();
+        if (old.uninstallHandler != null) {
+            old.uninstallHandler.run();
         }
         if (old.own) {
             old.backstop.close();
@@ -386,7 +383,7 @@ public class RecoveryFilter implements Filter {
          * it on the Backstop instead.
          */
         public Builder logStormInterval(Duration interval) {
-            given.logStormInterval = Pipeline.checkInterval(interval);
+            given.logStormInterval = Backstop.checkInterval(interval);
             return this;
         }
 

@@ -1,16 +1,14 @@
 package dev.backstop;
 
-import static dev.backstop.testing.Meters.count;
-import static dev.backstop.testing.Meters.total;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import dev.backstop.testing.CapturedLogs;
+import dev.backstop.testing.Harness;
+import dev.backstop.testing.TestClock;
 import dev.backstop.testing.TestServer;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -21,13 +19,13 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Log storms: identical panics are logged with their stack once per interval and folded into a summary line, while
- * every panic is still counted and answered with its own error id.
+ * every panic is still counted and answered with its own error id. Windows are measured on a {@link TestClock} where
+ * time matters, so no test waits for a window to end.
  */
 class LogStormTest {
 
@@ -35,26 +33,26 @@ class LogStormTest {
             "panics folded: (\\d+) more like panic errorId=([0-9a-f]{16}) \\(source=(\\w+) exception=([\\w.$]+) at=.*\\)"
                     + " were not logged one by one; errorIds \\(sample\\)=([0-9a-f,]+)");
 
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    @RegisterExtension
+    final Harness harness = new Harness();
+
     private final HttpClient client = HttpClient.newHttpClient();
-    private CapturedLogs logs;
+    private final TestClock clock = new TestClock();
     private TestServer server;
 
-    @BeforeEach
-    void captureLogs() {
-        logs = CapturedLogs.of("dev.backstop");
+    /** A filter whose own Backstop measures log-storm windows of {@code interval} on the test's clock. */
+    private RecoveryFilter onTheClock(Duration interval) {
+        return RecoveryFilter.builder().backstop(closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(interval).clock(clock).build())).build();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-        logs.close();
+    private Backstop closeAfter(Backstop backstop) {
+        harness.closeAfter(backstop);
+        return backstop;
     }
 
     private void start(RecoveryFilter filter) throws Exception {
-        server = new TestServer(filter)
+        server = harness.jetty(filter)
                 .route("/same", (request, response) -> {
                     throw new IllegalStateException("the same failure, request " + request.getQueryString());
                 })
@@ -74,12 +72,12 @@ class LogStormTest {
     }
 
     private List<ILoggingEvent> panicLines() {
-        return logs.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
     }
 
     private List<Matcher> summaries() {
         List<Matcher> found = new ArrayList<>();
-        for (ILoggingEvent event : logs.at(Level.WARN)) {
+        for (ILoggingEvent event : harness.at(Level.WARN)) {
             Matcher matcher = SUMMARY.matcher(event.getFormattedMessage());
             if (matcher.matches()) {
                 found.add(matcher);
@@ -90,7 +88,7 @@ class LogStormTest {
 
     @Test
     void identicalPanicsGetOneStackPerIntervalAndOneSummaryWithExactCounts() throws Exception {
-        RecoveryFilter filter = RecoveryFilter.builder().meterRegistry(registry)
+        RecoveryFilter filter = harness.filter()
                 .logStormInterval(Duration.ofHours(1)).build();
         start(filter);
         List<String> ids = new ArrayList<>();
@@ -100,17 +98,16 @@ class LogStormTest {
 
         // Every client has its own error id, and every panic is counted.
         assertThat(new HashSet<>(ids)).hasSize(50);
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(50);
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(50);
         // One line with a stack: the first, with the first client's id.
         assertThat(panicLines()).hasSize(1);
         assertThat(panicLines().get(0).getFormattedMessage()).contains("errorId=" + ids.get(0));
         assertThat(panicLines().get(0).getThrowableProxy()).isNotNull();
-        assertThat(count(registry, "backstop.folded.lines", "source", "handler")).isEqualTo(49);
+        assertThat(harness.count("backstop.folded.lines", "source", "handler")).isEqualTo(49);
         assertThat(summaries()).isEmpty(); // the hour is not over
 
         // Stopping the application writes the summary that is still pending.
         server.close();
-        server = null;
         assertThat(summaries()).hasSize(1);
         Matcher summary = summaries().get(0);
         assertThat(summary.group(1)).isEqualTo("49");
@@ -127,7 +124,7 @@ class LogStormTest {
 
     @Test
     void differentFailuresAreEachLoggedInFull() throws Exception {
-        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ofHours(1)).build());
+        start(harness.filter().logStormInterval(Duration.ofHours(1)).build());
         String same = errorIdOf("/same");
         String other = errorIdOf("/other");
         errorIdOf("/same");
@@ -136,28 +133,62 @@ class LogStormTest {
         assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage)
                 .satisfiesExactly(line -> assertThat(line).contains("errorId=" + same),
                         line -> assertThat(line).contains("errorId=" + other));
-        assertThat(total(registry, "backstop.folded.lines")).isEqualTo(2);
-        assertThat(total(registry, "backstop.panics")).isEqualTo(4);
+        assertThat(harness.total("backstop.folded.lines")).isEqualTo(2);
+        assertThat(harness.total("backstop.panics")).isEqualTo(4);
     }
 
     @Test
     void summaryIsWrittenWhenTheIntervalEndsWithoutAnotherFailure() throws Exception {
-        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ofSeconds(2)).build());
+        start(onTheClock(Duration.ofSeconds(10)));
         int requests = 40;
+        List<String> ids = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-            errorIdOf("/same");
+            ids.add(errorIdOf("/same"));
         }
-        // Each panic is either a line of its own or part of a summary, and the meter agrees with the summaries.
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            int folded = summaries().stream().mapToInt(m -> Integer.parseInt(m.group(1))).sum();
-            assertThat(panicLines().size() + folded).isEqualTo(requests);
-            assertThat(count(registry, "backstop.folded.lines")).isEqualTo(folded);
-        });
-        assertThat(summaries()).as("40 identical panics within 2 s fold").isNotEmpty();
-        assertThat(count(registry, "backstop.panics", "source", "handler")).isEqualTo(requests);
+        assertThat(panicLines()).hasSize(1);
+        assertThat(summaries()).as("the window is still open").isEmpty();
+
+        clock.advance(Duration.ofSeconds(11));
+
+        // The summary thread sees the window end and writes the summary with no other failure to trigger it.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !summaries().isEmpty());
+        Matcher summary = summaries().get(0);
+        assertThat(summary.group(1)).isEqualTo(String.valueOf(requests - 1));
+        assertThat(summary.group(2)).isEqualTo(ids.get(0));
+        assertThat(harness.count("backstop.folded.lines")).isEqualTo(requests - 1);
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(requests);
         // The summary thread ends once nothing is folding.
-        await().atMost(Duration.ofSeconds(20)).until(() -> Thread.getAllStackTraces().keySet().stream()
+        await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().equals("backstop-log-summary")));
+    }
+
+    @Test
+    void theFirstIdenticalPanicAfterTheWindowIsLoggedInFullAndClosesItsSummary() throws Exception {
+        start(onTheClock(Duration.ofSeconds(10)));
+        String first = errorIdOf("/same");
+        errorIdOf("/same");
+        errorIdOf("/same");
+
+        clock.advance(Duration.ofSeconds(10));
+        String next = errorIdOf("/same");
+
+        assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage)
+                .satisfiesExactly(line -> assertThat(line).contains("errorId=" + first),
+                        line -> assertThat(line).contains("errorId=" + next));
+        assertThat(summaries()).hasSize(1);
+        assertThat(summaries().get(0).group(1)).isEqualTo("2");
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(4);
+    }
+
+    @Test
+    void anIdenticalPanicJustBeforeTheWindowEndsIsStillFolded() throws Exception {
+        start(onTheClock(Duration.ofSeconds(10)));
+        errorIdOf("/same");
+        clock.advance(Duration.ofMillis(9_999));
+        errorIdOf("/same");
+
+        assertThat(panicLines()).hasSize(1);
+        assertThat(harness.count("backstop.folded.lines")).isEqualTo(1);
     }
 
     /** As Spring MVC does: every handler failure wrapped in a ServletException made at the same place. */
@@ -167,7 +198,7 @@ class LogStormTest {
 
     @Test
     void failuresWrappedAtOneSiteAreToldApartByWhatTheyWrap() throws Exception {
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry)
+        server = harness.jetty(harness.filter()
                 .logStormInterval(Duration.ofHours(1)).build())
                 .route("/wrapped", (request, response) -> {
                     throw wrap("state".equals(request.getParameter("kind"))
@@ -181,22 +212,22 @@ class LogStormTest {
         assertThat(panicLines()).extracting(ILoggingEvent::getFormattedMessage)
                 .satisfiesExactly(line -> assertThat(line).contains("errorId=" + state),
                         line -> assertThat(line).contains("errorId=" + argument));
-        assertThat(total(registry, "backstop.folded.lines")).isEqualTo(1);
+        assertThat(harness.total("backstop.folded.lines")).isEqualTo(1);
     }
 
     @Test
     void zeroIntervalLogsEveryPanic() throws Exception {
-        start(RecoveryFilter.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build());
+        start(harness.filter().logStormInterval(Duration.ZERO).build());
         for (int i = 0; i < 5; i++) {
             errorIdOf("/same");
         }
         assertThat(panicLines()).hasSize(5);
-        assertThat(total(registry, "backstop.folded.lines")).isZero();
+        assertThat(harness.total("backstop.folded.lines")).isZero();
     }
 
     @Test
     void childPanicsFoldPerTaskAndSourceToo() throws Exception {
-        server = new TestServer(RecoveryFilter.builder().meterRegistry(registry)
+        server = harness.jetty(harness.filter()
                 .logStormInterval(Duration.ofHours(1)).build())
                 .route("/children", (request, response) -> {
                     try (ChildTasks tasks = ChildTasks.open(request)) {
@@ -216,15 +247,16 @@ class LogStormTest {
         HttpResponse<Void> response = client.send(HttpRequest.newBuilder(server.uri("/children")).build(),
                 HttpResponse.BodyHandlers.discarding());
         assertThat(response.statusCode()).isEqualTo(502);
-        assertThat(count(registry, "backstop.panics", "source", "child")).isEqualTo(10);
+        assertThat(harness.count("backstop.panics", "source", "child")).isEqualTo(10);
         assertThat(panicLines()).hasSize(1);
         assertThat(panicLines().get(0).getFormattedMessage()).contains("source=child");
-        assertThat(count(registry, "backstop.folded.lines", "source", "child")).isEqualTo(9);
+        assertThat(harness.count("backstop.folded.lines", "source", "child")).isEqualTo(9);
     }
 
     @Test
     void backstopSharesItsIntervalAndRefusesASecondOneOnTheFilter() {
-        Backstop backstop = Backstop.builder().meterRegistry(registry).logStormInterval(Duration.ZERO).build();
+        Backstop backstop = closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ZERO).build());
         assertThatThrownBy(() -> RecoveryFilter.builder().backstop(backstop)
                 .logStormInterval(Duration.ofSeconds(1)).build())
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("logStormInterval");
@@ -234,10 +266,10 @@ class LogStormTest {
 
     @Test
     void initParamZeroTurnsFoldingOff() throws Exception {
-        server = new TestServer(new RecoveryFilter());
+        server = harness.jetty(new RecoveryFilter());
         FilterHolder holder = server.context().getServletHandler().getFilters()[0];
         holder.setInitParameter(RecoveryFilter.LOG_STORM_INTERVAL_PARAM, "0");
-        server.context().setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, registry);
+        server.context().setAttribute(RecoveryFilter.DEFAULT_METER_REGISTRY_ATTRIBUTE, harness.registry());
         server.route("/same", (request, response) -> {
             throw new IllegalStateException("same");
         }).start();

@@ -100,8 +100,9 @@ public final class ExampleServer {
         server.addConnector(connector);
         bindJvmAndJettyMetrics(server, registry);
 
-        // One Backstop for the application: the filter and the executors report through the same pipeline.
-        Backstop backstop = Backstop.builder().meterRegistry(registry).build();
+        // One Backstop for the application: the filter and the executors report through the same pipeline. It is
+        // named after the application's context path, as the /xml application's filter names the Backstop it builds.
+        Backstop backstop = Backstop.builder().meterRegistry(registry).name("/").build();
         ExecutorService workers = backstop.guard(Executors.newFixedThreadPool(2, daemon("example-worker-")));
         ScheduledExecutorService scheduler = backstop.guard(
                 Executors.newSingleThreadScheduledExecutor(daemon("example-scheduler-")));
@@ -111,6 +112,7 @@ public final class ExampleServer {
             public void lifeCycleStopped(LifeCycle event) {
                 workers.shutdownNow();
                 scheduler.shutdownNow();
+                backstop.close();
             }
         });
 

@@ -35,6 +35,8 @@ final class LogStorms {
     static final int SAMPLED_IDS = 5;
     /** How long {@link #flush()} waits for the summary thread to finish a line it is writing. */
     private static final long FLUSH_WAIT_MILLIS = 1000;
+    /** Longest the summary thread sleeps between looks at the clock, which tests may move. */
+    private static final long MAX_PARK_MILLIS = 1000;
 
     private final long intervalMillis;
     private final Clock clock;
@@ -183,7 +185,8 @@ final class LogStorms {
                     flusher = Thread.currentThread();
                     continue; // a fold arrived as we stopped: stay
                 }
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(Math.max(next - now, 1)));
+                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(Math.max(Math.min(next - now,
+                        MAX_PARK_MILLIS), 1)));
             }
         } catch (Throwable unexpected) {
             flusher = null;

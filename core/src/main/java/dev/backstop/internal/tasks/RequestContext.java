@@ -8,6 +8,7 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
  * Everything Backstop keeps for one request, in one request attribute ({@value #ATTRIBUTE}).
@@ -182,7 +183,7 @@ public final class RequestContext {
     }
 
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */
-    public void background(String name, Object body) {
+    public void background(String name, Callable<?> body) {
         binding.tasks.background(this, name, body);
     }
 

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -139,7 +140,7 @@ public final class TaskGroup {
      * @param tryOnly return null rather than wait for a slot, or throw for a closed group or the cap
      * @return the task (already cancelled when the group was), or null when {@code tryOnly} and it did not start
      */
-    public <T> Future<T> start(String taskName, Object body, boolean tryOnly) {
+    public <T> Future<T> start(String taskName, Callable<T> body, boolean tryOnly) {
         TaskRun<T> run = null;
         Actions actions = null;
         boolean rejected = false;

@@ -1,6 +1,5 @@
 package dev.backstop.internal.tasks;
 
-import dev.backstop.ChildTasks;
 import dev.backstop.internal.pipeline.Capture;
 import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Kind;
@@ -46,7 +45,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
     private final Guard.Context context;
     private final String groupName;
     private final String name;
-    private final Object body;
+    private final Callable<T> body;
 
     // Guarded by the group's lock: the group's list of unfinished tasks.
     TaskRun<?> livePrev;
@@ -67,7 +66,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
     private volatile boolean observed;
 
     TaskRun(TaskRuntime runtime, TaskGroup group, TaskKind kind, RequestContext request, Guard.Context context,
-            String groupName, String name, Object body) {
+            String groupName, String name, Callable<T> body) {
         this.runtime = runtime;
         this.group = group;
         this.kind = kind;
@@ -159,13 +158,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
 
     @Override
     public void runGuarded() throws Exception {
-        if (body instanceof Callable<?> callable) {
-            @SuppressWarnings("unchecked")
-            T typed = (T) callable.call();
-            value = typed;
-        } else {
-            ((ChildTasks.Task) body).run();
-        }
+        value = body.call();
     }
 
     @Override

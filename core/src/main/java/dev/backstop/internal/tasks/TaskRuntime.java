@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -145,7 +146,7 @@ public final class TaskRuntime {
     }
 
     /** Starts a detached task; see {@code ChildTasks.background}. */
-    public void background(RequestContext request, String name, Object body) {
+    public void background(RequestContext request, String name, Callable<?> body) {
         if (!admit()) {
             pipeline.task(TaskKind.BACKGROUND, TaskOutcome.REJECTED);
             throw capReached();
