@@ -383,6 +383,57 @@ class BeyondTheRequestTest {
     }
 
     @Test
+    void aHandlerUninstalledBelowANewerOneLeavesTheChainAndTheNewerDelegatesPastIt() throws Exception {
+        Thread.UncaughtExceptionHandler original = Thread.getDefaultUncaughtExceptionHandler();
+        Backstop newer = harness.closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ZERO).build());
+        backstop.installUncaughtExceptionHandler();
+        newer.installUncaughtExceptionHandler();
+        Thread.UncaughtExceptionHandler top = Thread.getDefaultUncaughtExceptionHandler();
+
+        backstop.uninstallUncaughtExceptionHandler(); // the older one goes while the newer one sits on top
+
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(top);
+        assertThat(((java.util.function.Supplier<?>) top).get()).as("the newer handler now delegates past it")
+                .isSameAs(original);
+        Thread thread = new Thread(() -> {
+            throw new IllegalStateException("after the older one left");
+        });
+        thread.start();
+        thread.join();
+        assertThat(panics("thread")).as("reported once, by the newer handler").isEqualTo(1);
+        assertThat(reachedDefaultHandler).singleElement()
+                .satisfies(failure -> assertThat(failure).hasMessage("after the older one left"));
+
+        newer.uninstallUncaughtExceptionHandler();
+        assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(original);
+    }
+
+    @Test
+    void aHandlerUnderAnotherLibrarysStaysInTheChainAndOnlyPassesFailuresOn() throws Exception {
+        Thread.UncaughtExceptionHandler original = Thread.getDefaultUncaughtExceptionHandler();
+        backstop.installUncaughtExceptionHandler();
+        Thread.UncaughtExceptionHandler ours = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.UncaughtExceptionHandler library = (thread, failure) -> ours.uncaughtException(thread, failure);
+        Thread.setDefaultUncaughtExceptionHandler(library);
+        try {
+            backstop.uninstallUncaughtExceptionHandler();
+
+            assertThat(Thread.getDefaultUncaughtExceptionHandler()).isSameAs(library);
+            Thread thread = new Thread(() -> {
+                throw new IllegalStateException("through the library's handler");
+            });
+            thread.start();
+            thread.join();
+            assertThat(panics("thread")).as("uninstalled: no longer reports").isZero();
+            assertThat(reachedDefaultHandler).as("but still passes the failure on").singleElement()
+                    .satisfies(failure -> assertThat(failure).hasMessage("through the library's handler"));
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(original);
+        }
+    }
+
+    @Test
     void tasksNeverSeeWhatAnEarlierTaskLeftInTheMdc() throws Exception {
         ExecutorService executor = backstop.guard(harness.shutdownAfter(Executors.newSingleThreadExecutor()));
         executor.submit(() -> MDC.put("user", "alice")).get(5, TimeUnit.SECONDS);

@@ -146,22 +146,23 @@ public final class Recovery {
      * Called when the chain of a dispatch is over, normally or not. After a REQUEST dispatch that started an async
      * cycle, watches it: the watcher re-registers itself for every later cycle, and ends the request (closing its
      * child-task groups) when the last cycle ends. After any other REQUEST dispatch the request is over, and it ends
-     * now. After other dispatches the request goes on. The watcher is shared, so this allocates nothing.
+     * now; so it does after a dispatch that found the request no longer bound (an ERROR dispatch after the REQUEST
+     * dispatch ended it). After other dispatches the request goes on. The watcher is shared: this allocates nothing.
      *
      * @param before what {@link #enter} returned
      */
     public void exit(HttpServletRequest request, HttpServletResponse response, DispatcherType dispatch,
             Object before) {
-        if (dispatch == DispatcherType.REQUEST) {
-            try {
-                if (request.isAsyncStarted()) {
-                    request.getAsyncContext().addListener(asyncWatcher, request, response);
-                    RequestContext.unbind(request, binding, before);
-                    return;
-                }
-            } catch (RuntimeException alreadyOver) {
-                // The async cycle completed between the check and here: the request is over.
+        boolean async;
+        try {
+            async = request.isAsyncStarted();
+            if (async && dispatch == DispatcherType.REQUEST) {
+                request.getAsyncContext().addListener(asyncWatcher, request, response);
             }
+        } catch (RuntimeException alreadyOver) {
+            async = false; // the async cycle completed between the check and here: the request is over
+        }
+        if (!async && (dispatch == DispatcherType.REQUEST || before == null)) {
             RequestContext.end(request, binding, before);
         } else {
             RequestContext.unbind(request, binding, before);

@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * Everything Backstop keeps for one request, in one request attribute ({@value #ATTRIBUTE}).
@@ -239,19 +240,7 @@ public final class RequestContext {
      *     this request; else null. Compared by identity: a user's {@code equals} is never called.
      */
     public synchronized Report earlier(Throwable failure) {
-        if (reported == null) {
-            return null;
-        }
-        Throwable current = failure;
-        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
-            for (Report report : reported) {
-                if (report.failure() == current) {
-                    return report;
-                }
-            }
-            current = Texts.cause(current);
-        }
-        return null;
+        return inChain(failure, reported, Report::failure);
     }
 
     /**
@@ -274,19 +263,24 @@ public final class RequestContext {
      *     ASYNC dispatch to {@code AsyncListener.onError} as {@code ServletException(RuntimeException(failure))})
      */
     public synchronized boolean wasHandled(Throwable failure) {
-        if (handled == null) {
-            return false;
+        return inChain(failure, handled, done -> done) != null;
+    }
+
+    /** The first entry whose throwable is {@code failure} or one in its cause chain, compared by identity. */
+    private static <T> T inChain(Throwable failure, List<T> entries, Function<T, Throwable> throwableOf) {
+        if (entries == null) {
+            return null;
         }
         Throwable current = failure;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
-            for (Throwable done : handled) {
-                if (done == current) {
-                    return true;
+            for (T entry : entries) {
+                if (throwableOf.apply(entry) == current) {
+                    return entry;
                 }
             }
             current = Texts.cause(current);
         }
-        return false;
+        return null;
     }
 
     /** Keeps a failure that only the container can end, to be rethrown on the next dispatch; once per request. */
