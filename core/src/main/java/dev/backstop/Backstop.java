@@ -9,7 +9,6 @@ import dev.backstop.internal.pipeline.Pipeline;
 import dev.backstop.internal.tasks.TaskRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -17,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.LongSupplier;
 
 /**
  * The root of Backstop: one reporting pipeline (error ids, the log, log storms, meters), the one guard every piece of
@@ -82,12 +82,15 @@ public final class Backstop implements AutoCloseable {
     private final Pipeline pipeline;
     private final ExecutorGuard executors;
     private final TaskRuntime tasks;
+    // Guarded by this: the one handler of this Backstop, held by the application and by filters that asked for it.
     private UncaughtHandler installed;
+    private boolean heldByApplication;
+    private int heldByFilters;
     private boolean closed;
 
     private Backstop(Builder builder) {
         this.name = builder.name;
-        this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.clock);
+        this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.nanoTime);
         Guard guard = new Guard(pipeline);
         this.executors = new ExecutorGuard(guard, builder.propagateMdc, builder.cancelFailedPeriodicTasks);
         this.tasks = new TaskRuntime(guard, builder.childTaskExecutor, builder.maxChildTasks,
@@ -113,13 +116,37 @@ public final class Backstop implements AutoCloseable {
     }
 
     /**
-     * Installs an uncaught-exception handler of its own for a filter, apart from
-     * {@link #installUncaughtExceptionHandler()}, so that the filter can take out exactly what it put in.
+     * Holds this Backstop's uncaught-exception handler for a filter (init-param {@code uncaught-exception-handler}):
+     * installed if it was not, so that a thread's death is reported once however many ask for it.
      *
-     * @return what takes it out again
+     * @return what lets go of it again; the handler goes when nobody holds it
      */
-    Runnable installFilterHandler() {
-        return UncaughtHandler.install(executors)::uninstall;
+    synchronized Runnable holdUncaughtHandlerForFilter() {
+        heldByFilters++;
+        installIfHeld();
+        boolean[] released = new boolean[1];
+        return () -> {
+            synchronized (this) {
+                if (!released[0]) {
+                    released[0] = true;
+                    heldByFilters--;
+                    uninstallIfUnheld();
+                }
+            }
+        };
+    }
+
+    private void installIfHeld() {
+        if (installed == null && !closed && (heldByApplication || heldByFilters > 0)) {
+            installed = UncaughtHandler.install(executors);
+        }
+    }
+
+    private void uninstallIfUnheld() {
+        if (installed != null && !heldByApplication && heldByFilters == 0) {
+            installed.uninstall();
+            installed = null;
+        }
     }
 
     static Duration checkInterval(Duration interval) {
@@ -169,12 +196,13 @@ public final class Backstop implements AutoCloseable {
     /**
      * Installs a JVM-wide default uncaught-exception handler that reports ({@code source=thread}) and then hands the
      * failure to the handler installed before, if any. Idempotent; undo it with
-     * {@link #uninstallUncaughtExceptionHandler()} (a web application must, when it is undeployed).
+     * {@link #uninstallUncaughtExceptionHandler()} (a web application must, when it is undeployed). A Backstop has one
+     * handler: a filter that joins it and asks for the handler ({@code uncaught-exception-handler}) shares it, so a
+     * thread's death is reported once.
      */
     public synchronized void installUncaughtExceptionHandler() {
-        if (installed == null && !closed) {
-            installed = UncaughtHandler.install(executors);
-        }
+        heldByApplication = true;
+        installIfHeld();
     }
 
     /**
@@ -182,10 +210,8 @@ public final class Backstop implements AutoCloseable {
      * it stands (the handler it delegated to takes its place). Idempotent.
      */
     public synchronized void uninstallUncaughtExceptionHandler() {
-        if (installed != null) {
-            installed.uninstall();
-            installed = null;
-        }
+        heldByApplication = false;
+        uninstallIfUnheld();
     }
 
     /**
@@ -202,8 +228,10 @@ public final class Backstop implements AutoCloseable {
                 return;
             }
             closed = true;
+            heldByApplication = false;
+            heldByFilters = 0;
+            uninstallIfUnheld();
         }
-        uninstallUncaughtExceptionHandler();
         tasks.close();
         pipeline.close();
     }
@@ -221,7 +249,7 @@ public final class Backstop implements AutoCloseable {
         private Executor childTaskExecutor;
         private int maxChildTasks = DEFAULT_MAX_CHILD_TASKS;
         private Duration backgroundGracePeriod = DEFAULT_BACKGROUND_GRACE_PERIOD;
-        private Clock clock = Clock.systemUTC();
+        private LongSupplier nanoTime = System::nanoTime;
         private String capSetting = "Backstop.Builder.maxChildTasks (default " + DEFAULT_MAX_CHILD_TASKS + ")";
 
         private Builder() {
@@ -267,9 +295,9 @@ public final class Backstop implements AutoCloseable {
             return this;
         }
 
-        /** The clock of log-storm windows; tests move time instead of waiting for it. */
-        Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock cannot be null");
+        /** The monotonic clock of log-storm windows, in nanoseconds; tests move time instead of waiting for it. */
+        Builder nanoTime(LongSupplier nanoTime) {
+            this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime cannot be null");
             return this;
         }
 

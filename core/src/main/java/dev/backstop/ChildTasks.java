@@ -97,13 +97,13 @@ public final class ChildTasks implements AutoCloseable {
         Objects.requireNonNull(request, "request cannot be null");
         checkName(name, "name");
         Callable<Void> body = callable(task);
-        RequestContext context = RequestContext.of(request);
+        RequestContext context = RequestContext.existing(request);
         if (context == null) {
             throw new IllegalStateException("ChildTasks.background needs a request that dev.backstop.RecoveryFilter "
                     + "guards and that has not ended, and this one is not: map RecoveryFilter for the REQUEST and ASYNC "
                     + "dispatcher types");
         }
-        context.background(name, body);
+        context.background(request, name, body);
     }
 
     /**
@@ -287,7 +287,7 @@ public final class ChildTasks implements AutoCloseable {
          */
         public ChildTasks open() {
             checkOpen();
-            RequestContext context = RequestContext.of(request);
+            RequestContext context = RequestContext.existing(request);
             if (context == null) {
                 throw new IllegalStateException("ChildTasks needs a request that dev.backstop.RecoveryFilter guards "
                         + "and that has not ended, and this one is not: map RecoveryFilter to the same URL patterns for "
@@ -295,7 +295,8 @@ public final class ChildTasks implements AutoCloseable {
                         + "ServletContext.addFilter), and open groups while the request is in progress");
             }
             opened = true;
-            return new ChildTasks(TaskGroup.open(context, name, failFast, limit, timeout, ChildTaskException::new));
+            return new ChildTasks(TaskGroup.open(context, request, name, failFast, limit, timeout,
+                    ChildTaskException::new));
         }
 
         private void checkOpen() {

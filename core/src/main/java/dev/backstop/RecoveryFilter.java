@@ -166,7 +166,6 @@ public class RecoveryFilter implements Filter {
         FilterSettings settings = FilterSettings.resolve(given, config);
         Active previous = active;
         if (previous != null) {
-            active = null;
             stop(previous); // initialised again: the old Backstop's gauges go before the new one registers its own
         }
         active = start(settings, config.getServletContext());
@@ -190,7 +189,7 @@ public class RecoveryFilter implements Filter {
         }
         Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
                 new StandardResponder(settings.exposeStackTraces(), settings.problemType()), context);
-        Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.installFilterHandler() : null;
+        Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.holdUncaughtHandlerForFilter() : null;
         return new Active(backstop, own, recovery, uninstall);
     }
 
@@ -209,21 +208,16 @@ public class RecoveryFilter implements Filter {
      * Answers an async request whose work failed on a thread of its own (a {@link ChildTasks#completion()}
      * callback, say) exactly as the filter answers a failure that escapes the chain: reported once (a child panic
      * of this request is not reported again), a 500 carrying the error id or, when the response is committed, an
-     * aborted connection; then {@code async.complete()}. Never throws.
+     * aborted connection; then {@code async.complete()}. Never throws for a request a filter guarded: when that
+     * request is already over (its async cycle timed out, say), nothing is left to answer and no Backstop to count
+     * the failure, and it is logged (ERROR, with its stack and an error id) so that it is not lost.
      *
      * @throws IllegalStateException when no {@link RecoveryFilter} saw the request
      */
     public static void fail(AsyncContext async, Throwable failure) {
         Objects.requireNonNull(async, "async cannot be null");
         Objects.requireNonNull(failure, "failure cannot be null");
-        ServletRequest request = async.getRequest();
-        ServletResponse response = async.getResponse();
-        Recovery recovery = Recovery.of(request);
-        if (recovery == null || !(request instanceof HttpServletRequest httpRequest)
-                || !(response instanceof HttpServletResponse httpResponse)) {
-            throw new IllegalStateException("RecoveryFilter.fail needs a request that passed through RecoveryFilter");
-        }
-        recovery.failAsync(httpRequest, httpResponse, async, failure);
+        Recovery.fail(async, failure);
     }
 
     @Override
@@ -240,13 +234,13 @@ public class RecoveryFilter implements Filter {
             Recovery.rethrowPending(request); // fail() left a failure only the container can end
         }
         Recovery recovery = recovery(request);
-        Object before = recovery.enter(request);
+        Object outer = recovery.enter(request);
         try {
             chain.doFilter(request, response);
         } catch (Throwable failure) {
             recovery.onChainFailure(httpRequest, httpResponse, failure);
         } finally {
-            recovery.exit(httpRequest, httpResponse, dispatch, before);
+            recovery.exit(httpRequest, httpResponse, outer);
         }
     }
 
@@ -259,18 +253,17 @@ public class RecoveryFilter implements Filter {
     @Override
     public void destroy() {
         Active current = active;
-        active = null;
         if (current != null) {
-            stop(current);
+            stop(current); // kept: a request still in flight is still answered, through the closed Backstop
         }
     }
 
     private static void stop(Active old) {
         if (old.uninstallHandler != null) {
-            old.uninstallHandler.run();
+            old.uninstallHandler.run(); // idempotent
         }
         if (old.own) {
-            old.backstop.close();
+            old.backstop.close(); // idempotent
         }
     }
 

@@ -43,7 +43,7 @@ class LogStormTest {
     /** A filter whose own Backstop measures log-storm windows of {@code interval} on the test's clock. */
     private RecoveryFilter onTheClock(Duration interval) {
         return RecoveryFilter.builder().backstop(closeAfter(Backstop.builder().meterRegistry(harness.registry())
-                .logStormInterval(interval).clock(clock).build())).build();
+                .logStormInterval(interval).nanoTime(clock).build())).build();
     }
 
     private Backstop closeAfter(Backstop backstop) {

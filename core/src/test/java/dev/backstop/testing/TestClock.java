@@ -1,39 +1,24 @@
 package dev.backstop.testing;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
-/** A clock that stands still until a test moves it: time-based behaviour without waiting for real time. */
-public final class TestClock extends Clock {
+/**
+ * A monotonic clock, in nanoseconds, that stands still until a test moves it: time-based behaviour without waiting
+ * for real time.
+ */
+public final class TestClock implements LongSupplier {
 
-    private final AtomicLong millis = new AtomicLong(Instant.parse("2026-01-01T00:00:00Z").toEpochMilli());
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
 
     /** Moves the clock forward by {@code duration}. */
     public void advance(Duration duration) {
-        millis.addAndGet(duration.toMillis());
+        nanos.addAndGet(duration.toNanos());
     }
 
     @Override
-    public ZoneId getZone() {
-        return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException("a TestClock has one zone");
-    }
-
-    @Override
-    public long millis() {
-        return millis.get();
-    }
-
-    @Override
-    public Instant instant() {
-        return Instant.ofEpochMilli(millis());
+    public long getAsLong() {
+        return nanos.get();
     }
 }

@@ -44,6 +44,9 @@ final class GuardedRunnable implements Runnable, Guard.Work {
             default -> failed.kind() == Kind.FATAL;
         };
         if (rethrow) {
+            if (mode == Mode.EXECUTE || mode == Mode.THREAD) {
+                Guard.rethrowing(failed); // a fatal error that ends this thread reaches the uncaught handler
+            }
             throw GuardedCallable.sneaky(failed.failure());
         }
     }

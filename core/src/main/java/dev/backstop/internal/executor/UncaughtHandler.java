@@ -1,5 +1,6 @@
 package dev.backstop.internal.executor;
 
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -12,16 +13,19 @@ import java.util.function.Supplier;
  * leaves no reference to its class loader behind, even when a newer version of the application installed its own
  * handler on top in the meantime. The handlers of two versions are instances of two different classes (one per
  * web-app class loader), so they talk through JDK types only: each is a {@code Supplier} of the handler it delegates
- * to and a {@code Consumer} that takes a new one, and each recognises the others by class name. A handler of another
- * library on top stops the walk; then this one stays in the chain, inert, until that library's handler goes.
- * Thread-safe: install and uninstall, in any version, synchronise on the JDK's {@code UncaughtExceptionHandler}
- * interface, the one monitor they all share.
+ * to, a {@code Consumer} that takes a new one, and a {@code BooleanSupplier} that says whether it is still
+ * installed; each recognises the others by class name. A handler of another library on top stops the walk: then this
+ * one stays in the chain, inert (it only passes failures on), and the next install or uninstall of any Backstop, or
+ * the next failure that reaches it, takes it out. Thread-safe: install and uninstall, in any version, synchronise on
+ * the JDK's {@code UncaughtExceptionHandler} interface, the one monitor they all share.
  */
 public final class UncaughtHandler implements Thread.UncaughtExceptionHandler,
-        Supplier<Thread.UncaughtExceptionHandler>, Consumer<Thread.UncaughtExceptionHandler> {
+        Supplier<Thread.UncaughtExceptionHandler>, Consumer<Thread.UncaughtExceptionHandler>, BooleanSupplier {
 
     private static final Object LOCK = Thread.UncaughtExceptionHandler.class;
     private static final String NAME = UncaughtHandler.class.getName();
+    /** Bounds every walk down the chain, which another library could have made cyclic. */
+    private static final int MAX_DEPTH = 1000;
 
     private volatile ExecutorGuard guard;
     private volatile Thread.UncaughtExceptionHandler previous;
@@ -34,6 +38,7 @@ public final class UncaughtHandler implements Thread.UncaughtExceptionHandler,
     /** Installs a reporting handler in front of the current default one. */
     public static UncaughtHandler install(ExecutorGuard guard) {
         synchronized (LOCK) {
+            removeInert();
             UncaughtHandler handler = new UncaughtHandler(guard, Thread.getDefaultUncaughtExceptionHandler());
             Thread.setDefaultUncaughtExceptionHandler(handler);
             return handler;
@@ -43,41 +48,47 @@ public final class UncaughtHandler implements Thread.UncaughtExceptionHandler,
     /** Takes this handler out of the chain: the handler before it takes its place. Idempotent. */
     public void uninstall() {
         synchronized (LOCK) {
-            guard = null;
-            Thread.UncaughtExceptionHandler before = previous;
-            Thread.UncaughtExceptionHandler current = Thread.getDefaultUncaughtExceptionHandler();
-            if (current == this) {
-                Thread.setDefaultUncaughtExceptionHandler(before);
-                previous = null;
-            } else if (unlinkBelow(current, before)) {
-                previous = null;
-            }
-            // Else another library's handler sits above: this one stays in the chain, passing failures on.
+            guard = null; // inert from now on: it only passes failures on, until it is out of the chain
+            removeInert();
         }
     }
 
     /**
-     * Walks down from {@code top} through Backstop handlers (of any version) to the one that delegates to us, and
-     * makes it delegate to {@code before} instead.
-     *
-     * @return whether this handler is out of the chain
+     * Takes every inert Backstop handler (of any version) out of the chain, as far down as Backstop handlers reach:
+     * off the top, where the default handler is one, and from under the Backstop handlers above it.
      */
     @SuppressWarnings("unchecked")
-    private boolean unlinkBelow(Thread.UncaughtExceptionHandler top, Thread.UncaughtExceptionHandler before) {
+    private static void removeInert() {
+        Thread.UncaughtExceptionHandler top = Thread.getDefaultUncaughtExceptionHandler();
+        for (int depth = 0; depth < MAX_DEPTH && isInert(top); depth++) {
+            top = release(top);
+            Thread.setDefaultUncaughtExceptionHandler(top);
+        }
         Thread.UncaughtExceptionHandler current = top;
-        for (int depth = 0; current != null && depth < 1000 && isBackstopHandler(current); depth++) {
+        for (int depth = 0; depth < MAX_DEPTH && isBackstopHandler(current); depth++) {
             Thread.UncaughtExceptionHandler next = ((Supplier<Thread.UncaughtExceptionHandler>) current).get();
-            if (next == this) {
-                ((Consumer<Thread.UncaughtExceptionHandler>) current).accept(before);
-                return true;
+            while (isInert(next) && depth++ < MAX_DEPTH) {
+                next = release(next);
+                ((Consumer<Thread.UncaughtExceptionHandler>) current).accept(next);
             }
             current = next;
         }
-        return false;
+    }
+
+    /** Takes an inert handler out: it lets go of what it delegated to, which is returned to take its place. */
+    @SuppressWarnings("unchecked")
+    private static Thread.UncaughtExceptionHandler release(Thread.UncaughtExceptionHandler inert) {
+        Thread.UncaughtExceptionHandler next = ((Supplier<Thread.UncaughtExceptionHandler>) inert).get();
+        ((Consumer<Thread.UncaughtExceptionHandler>) inert).accept(null);
+        return next;
+    }
+
+    private static boolean isInert(Thread.UncaughtExceptionHandler handler) {
+        return isBackstopHandler(handler) && !((BooleanSupplier) handler).getAsBoolean();
     }
 
     private static boolean isBackstopHandler(Thread.UncaughtExceptionHandler handler) {
-        return handler instanceof Supplier && handler instanceof Consumer
+        return handler instanceof Supplier && handler instanceof Consumer && handler instanceof BooleanSupplier
                 && handler.getClass().getName().equals(NAME);
     }
 
@@ -93,17 +104,27 @@ public final class UncaughtHandler implements Thread.UncaughtExceptionHandler,
         previous = next;
     }
 
+    /** Whether this handler is installed and reporting; part of the protocol between versions. */
+    @Override
+    public boolean getAsBoolean() {
+        return guard != null;
+    }
+
     @Override
     public void uncaughtException(Thread thread, Throwable failure) {
         ExecutorGuard reporting = guard;
+        Thread.UncaughtExceptionHandler next = previous;
         if (reporting != null) {
             try {
                 reporting.uncaught(failure);
             } catch (Throwable reportFailed) {
                 // The pipeline does not throw; if it ever did, the previous handler still gets the failure.
             }
+        } else {
+            synchronized (LOCK) {
+                removeInert(); // an inert handler that still gets failures is still in the chain: take it out
+            }
         }
-        Thread.UncaughtExceptionHandler next = previous;
         if (next != null) {
             next.uncaughtException(thread, failure);
         }

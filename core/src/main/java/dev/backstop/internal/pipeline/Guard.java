@@ -33,6 +33,12 @@ public final class Guard {
         }
     }
 
+    /**
+     * The fatal error this thread reported and is rethrowing, by identity and error id, so that the uncaught-exception
+     * handler its death reaches does not report it again. A string, so it holds nothing of the application.
+     */
+    private static final ThreadLocal<String> RETHROWING = new ThreadLocal<>();
+
     private final Pipeline pipeline;
 
     public Guard(Pipeline pipeline) {
@@ -106,6 +112,14 @@ public final class Guard {
      * @return the report, or null for a cancelled stage
      */
     public Report report(Throwable failure, Capture where) {
+        String rethrowing = RETHROWING.get();
+        if (rethrowing != null) {
+            RETHROWING.remove();
+            if (rethrowing.startsWith(mark(failure))) {
+                // The same failure this thread's guard reported a moment ago, now ending the thread: one report chain.
+                return new Report(Kind.FATAL, rethrowing.substring(rethrowing.indexOf(' ') + 1), failure);
+            }
+        }
         Throwable cause = failure;
         if (cause instanceof CompletionException && cause.getCause() != null) {
             cause = cause.getCause();
@@ -114,6 +128,18 @@ public final class Guard {
             return null;
         }
         return pipeline.panic(cause, where, Classifier.isFatal(cause) ? Kind.FATAL : Kind.PANIC);
+    }
+
+    /**
+     * Notes that this thread is about to rethrow {@code reported}, a fatal error the guard reported, so that it ends
+     * the thread: the uncaught-exception handler it reaches then knows it as reported ({@link #report}).
+     */
+    public static void rethrowing(Report reported) {
+        RETHROWING.set(mark(reported.failure()) + reported.errorId());
+    }
+
+    private static String mark(Throwable failure) {
+        return Integer.toHexString(System.identityHashCode(failure)) + ' ';
     }
 
     /** A snapshot of a thread's context (its SLF4J MDC), to install in the thread that runs the work. Immutable. */

@@ -105,11 +105,11 @@ public final class LogLines {
                 + "; failures are still logged, and the meters are skipped until the registry works");
     }
 
-    /** {@code backstop.tasks.active for backstop=<name> is already registered ...}, WARN. */
-    void gaugeNameTaken(String name) {
+    /** {@code backstop.tasks.active for backstop=<name> is already registered ...; this one reports as ...}, WARN. */
+    void gaugeNameTaken(String name, String tag) {
         warn("backstop.tasks.active for backstop=" + Texts.escape(name, 128) + " is already registered in this meter "
-                + "registry by another Backstop; this one's running tasks will not show there. Give each Backstop "
-                + "that shares a registry its own name (Backstop.Builder.name)", null);
+                + "registry by another Backstop; this one reports as backstop=" + Texts.escape(tag, 128) + ". Give "
+                + "each Backstop that shares a registry its own name (Backstop.Builder.name)", null);
     }
 
     /** {@code child task group leaked: '<group>' opened at <frame> was still open when its request ended ...}, WARN. */
@@ -162,6 +162,23 @@ public final class LogLines {
     }
 
     private void error(String line, Throwable failure, String errorId) {
+        error(line, failure, errorId, failures);
+    }
+
+    /**
+     * {@code panic errorId=... source=handler ... exception=... message="..." (after its request ended: ...)}, ERROR,
+     * with stack: a failure handed to Backstop for a request that is already over, when nothing is left that knows
+     * which Backstop should count it. Logged so that it is not lost; not counted.
+     */
+    public static String orphan(Throwable failure, Capture where) {
+        String errorId = ErrorIds.next();
+        error("panic errorId=" + errorId + " " + context(where) + " exception=" + failure.getClass().getName()
+                + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\" (reported after its "
+                + "request had ended: not counted, no response)", failure, errorId, null);
+        return errorId;
+    }
+
+    private static void error(String line, Throwable failure, String errorId, StageFailures failures) {
         // The MDC is a convenience (the line carries the id too): an adapter that fails must not cost the line.
         boolean mdcSet = false;
         String previous = null;
@@ -170,14 +187,18 @@ public final class LogLines {
             MDC.put(MDC_ERROR_ID, errorId);
             mdcSet = true;
         } catch (Throwable mdcFailed) {
-            failures.failed("mdc");
+            if (failures != null) {
+                failures.failed("mdc");
+            }
         }
         try {
             LOG.error(line, failure);
         } catch (Throwable backendFailed) {
             // The backend could not render the user's throwable (getMessage() threw, a chain too deep for a
             // recursive renderer): log a safe copy so the event is still one ERROR line with a stack.
-            failures.failed("log");
+            if (failures != null) {
+                failures.failed("log");
+            }
             try {
                 LOG.error(line, SafeThrowable.copyOf(failure));
             } catch (Throwable stillFailing) {

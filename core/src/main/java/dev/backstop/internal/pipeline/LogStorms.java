@@ -1,6 +1,5 @@
 package dev.backstop.internal.pipeline;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The log-storm limiter. In an incident the same failure repeats thousands of times a second, and writing its stack
@@ -23,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * failures are logged in full, never dropped. A kind is keyed by the exception's class name and frames (strings),
  * never by its {@code Class}, so tracking a kind keeps no class, and no class loader, reachable.
  *
- * <p>Windows are measured on the given {@link Clock}, so tests move time instead of waiting for it. Thread-safe.
+ * <p>Windows are measured on a monotonic clock ({@code System::nanoTime} in production, so a wall clock stepped back
+ * by NTP cannot stretch a window); tests give one they move instead of waiting for it. Thread-safe.
  */
 final class LogStorms {
 
@@ -36,10 +37,10 @@ final class LogStorms {
     /** How long {@link #flush()} waits for the summary thread to finish a line it is writing. */
     private static final long FLUSH_WAIT_MILLIS = 1000;
     /** Longest the summary thread sleeps between looks at the clock, which tests may move. */
-    private static final long MAX_PARK_MILLIS = 1000;
+    private static final long MAX_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    private final long intervalMillis;
-    private final Clock clock;
+    private final long intervalNanos;
+    private final LongSupplier nanoTime;
     private final Summaries summaries;
     private final Map<Key, Window> windows = new ConcurrentHashMap<>();
     private final AtomicBoolean flusherRunning = new AtomicBoolean();
@@ -53,18 +54,18 @@ final class LogStorms {
 
     /**
      * @param interval the window, or zero to log every failure in full
-     * @param clock measures the windows
+     * @param nanoTime the monotonic clock that measures the windows, in nanoseconds
      * @param summaries writes one summary; called on the summary thread, on the thread whose failure closes a
      *     window, or on the caller of {@link #flush()}
      */
-    LogStorms(Duration interval, Clock clock, Summaries summaries) {
-        this.intervalMillis = interval.toMillis();
-        this.clock = clock;
+    LogStorms(Duration interval, LongSupplier nanoTime, Summaries summaries) {
+        this.intervalNanos = interval.toNanos();
+        this.nanoTime = nanoTime;
         this.summaries = summaries;
     }
 
     boolean enabled() {
-        return intervalMillis > 0;
+        return intervalNanos > 0;
     }
 
     /**
@@ -74,11 +75,11 @@ final class LogStorms {
      * @return true to log it in full, false when it was folded into the open window of its kind
      */
     boolean admit(Source source, Throwable failure, String errorId, Describer describe) {
-        if (intervalMillis <= 0) {
+        if (intervalNanos <= 0) {
             return true;
         }
         Key key = Key.of(source, failure);
-        long now = clock.millis();
+        long now = nanoTime.getAsLong();
         Window window = windows.get(key);
         if (window != null && folded(window, now, errorId)) {
             return false;
@@ -89,7 +90,7 @@ final class LogStorms {
                 return true; // too many kinds at once: log in full rather than forget one
             }
         }
-        Window fresh = new Window(now + intervalMillis, describe.describe());
+        Window fresh = new Window(now + intervalNanos, describe.describe());
         // A window removed meanwhile (by the summary thread) is replaced as if it had never been there.
         Window raced = window == null || !windows.replace(key, window, fresh) ? windows.putIfAbsent(key, fresh) : null;
         if (raced != null && folded(raced, now, errorId)) {
@@ -162,7 +163,7 @@ final class LogStorms {
     private void flushUntilQuiet() {
         try {
             while (true) {
-                long now = clock.millis();
+                long now = nanoTime.getAsLong();
                 long next = Long.MAX_VALUE;
                 boolean folding = false;
                 for (Map.Entry<Key, Window> entry : windows.entrySet()) {
@@ -185,8 +186,7 @@ final class LogStorms {
                     flusher = Thread.currentThread();
                     continue; // a fold arrived as we stopped: stay
                 }
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(Math.max(Math.min(next - now,
-                        MAX_PARK_MILLIS), 1)));
+                LockSupport.parkNanos(this, Math.max(Math.min(next - now, MAX_PARK_NANOS), 1_000_000L));
             }
         } catch (Throwable unexpected) {
             flusher = null;

@@ -93,17 +93,21 @@ public final class Meters {
 
     /**
      * Registers the {@code backstop.tasks.active} gauges, so that dashboards show 0 rather than no data before the
-     * first task. Micrometer keeps the first gauge registered under a name and tags: when another Backstop of the
-     * same name registered one in this registry first, this one's tasks will not show there.
+     * first task. Micrometer keeps the first gauge registered under a name and tags, so a Backstop whose name another
+     * one already registered in this registry (two versions of one application, both at {@code /}) takes the first
+     * free {@code name#2}, {@code name#3}, ...: each Backstop's gauges are its own, and closing one removes only its
+     * own.
      *
-     * @return whether the name was already taken in this registry
+     * @return the {@value #TAG_BACKSTOP} tag value the gauges were registered under
      */
-    boolean registerGauges() {
-        boolean taken = registry.find(TASKS_ACTIVE).tag(TAG_BACKSTOP, backstopName).gauge() != null;
+    String registerGauges() {
+        String tag = backstopName;
+        for (int n = 2; registry.find(TASKS_ACTIVE).tag(TAG_BACKSTOP, tag).gauge() != null; n++) {
+            tag = backstopName + "#" + n;
+        }
         List<MultiGauge.Row<?>> rows = new ArrayList<>(active.length);
         for (TaskKind kind : TaskKind.values()) {
-            rows.add(MultiGauge.Row.of(Tags.of("kind", kind.tag(), TAG_BACKSTOP, backstopName),
-                    active[kind.ordinal()]));
+            rows.add(MultiGauge.Row.of(Tags.of("kind", kind.tag(), TAG_BACKSTOP, tag), active[kind.ordinal()]));
         }
         MultiGauge gauge = MultiGauge.builder(TASKS_ACTIVE)
                 .description("Child tasks running now, by kind, per Backstop.")
@@ -111,7 +115,7 @@ public final class Meters {
                 .register(registry);
         gauge.register(rows);
         activeGauge = gauge;
-        return taken;
+        return tag;
     }
 
     /** Removes this Backstop's gauges from the registry; its counters stay, as counters do. */

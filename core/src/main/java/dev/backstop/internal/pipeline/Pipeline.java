@@ -1,11 +1,11 @@
 package dev.backstop.internal.pipeline;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The reporting pipeline of one {@code Backstop}: every capture point (the filter, child and background tasks,
@@ -36,15 +36,16 @@ public final class Pipeline {
     /**
      * @param name the Backstop's name, the value of the {@code backstop} tag of its gauges
      * @param logStormInterval see {@link LogStorms}; zero logs every panic in full
-     * @param clock measures log-storm windows
+     * @param nanoTime the monotonic clock of log-storm windows, {@code System::nanoTime} but in tests
      */
-    public Pipeline(MeterRegistry registry, String name, Duration logStormInterval, Clock clock) {
+    public Pipeline(MeterRegistry registry, String name, Duration logStormInterval, LongSupplier nanoTime) {
         this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"), name);
         this.log = new LogLines(stage -> count(() -> meters.internalFailure(stage)));
-        this.storms = new LogStorms(checkInterval(logStormInterval), clock, log::foldedSummary);
+        this.storms = new LogStorms(checkInterval(logStormInterval), nanoTime, log::foldedSummary);
         count(() -> {
-            if (meters.registerGauges()) {
-                log.gaugeNameTaken(name);
+            String tag = meters.registerGauges();
+            if (!tag.equals(name)) {
+                log.gaugeNameTaken(name, tag);
             }
         });
     }

@@ -31,7 +31,7 @@ final class AsyncWatcher implements AsyncListener {
             return;
         }
         recovery.failAsync(httpRequest, httpResponse, event.getAsyncContext(), failure);
-        endGroups(request);
+        closeOpenGroups(request);
     }
 
     @Override
@@ -41,20 +41,21 @@ final class AsyncWatcher implements AsyncListener {
 
     @Override
     public void onComplete(AsyncEvent event) {
-        RequestContext.endAsync(event.getSuppliedRequest());
+        RequestContext.end(event.getSuppliedRequest());
     }
 
     @Override
     public void onTimeout(AsyncEvent event) {
         // A timeout is the container's to answer (an error dispatch), not a failure of the handler; but the
-        // request's child tasks have no one left to wait for them.
-        endGroups(event.getSuppliedRequest());
+        // request's child tasks have no one left to wait for them. The request goes on: the application may still
+        // answer it (a fallback page), opening groups of its own.
+        closeOpenGroups(event.getSuppliedRequest());
     }
 
-    private static void endGroups(ServletRequest request) {
+    private static void closeOpenGroups(ServletRequest request) {
         RequestContext context = RequestContext.existing(request);
         if (context != null) {
-            context.end();
+            context.closeOpenGroups();
         }
     }
 }

@@ -91,7 +91,6 @@ public final class FilterSettings {
 
     private final Backstop backstop;
     private final MeterRegistry meterRegistry;
-    private final boolean meterRegistryChosen;
     private final boolean exposeStackTraces;
     private final ErrorResponder errorResponder;
     private final String problemType;
@@ -101,12 +100,10 @@ public final class FilterSettings {
     private final Duration logStormInterval;
     private final boolean uncaughtExceptionHandler;
 
-    private FilterSettings(Backstop backstop, MeterRegistry registry, boolean registryChosen,
-            boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
+    private FilterSettings(Backstop backstop, MeterRegistry registry, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
             Duration grace, Duration logStormInterval, boolean uncaught) {
         this.backstop = backstop;
         this.meterRegistry = registry;
-        this.meterRegistryChosen = registryChosen;
         this.exposeStackTraces = expose;
         this.errorResponder = responder;
         this.problemType = problemType;
@@ -132,16 +129,14 @@ public final class FilterSettings {
             }
         }
         MeterRegistry registry = given.meterRegistry;
-        boolean chosen = registry != null;
         if (registry == null && backstop == null) {
             registry = attribute(context, METER_REGISTRY_ATTRIBUTE, config.getInitParameter(METER_REGISTRY_ATTRIBUTE),
                     MeterRegistry.class);
-            chosen = registry != null;
             if (registry == null) {
                 registry = defaultRegistry(context);
             }
         }
-        return new FilterSettings(backstop, registry, chosen,
+        return new FilterSettings(backstop, registry,
                 given.exposeStackTraces != null ? given.exposeStackTraces
                         : booleanParam(config, EXPOSE_STACK_TRACES, DEFAULT_EXPOSE_STACK_TRACES),
                 given.errorResponder != null ? given.errorResponder
@@ -171,7 +166,7 @@ public final class FilterSettings {
         if (registry == null && given.backstop == null) {
             registry = context == null ? Metrics.globalRegistry : defaultRegistry(context);
         }
-        return new FilterSettings(given.backstop, registry, given.meterRegistry != null,
+        return new FilterSettings(given.backstop, registry,
                 given.exposeStackTraces != null ? given.exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES,
                 given.errorResponder, given.problemType != null ? given.problemType : DEFAULT_PROBLEM_TYPE,
                 given.childTaskExecutor,
@@ -201,11 +196,6 @@ public final class FilterSettings {
     /** @return the registry for a Backstop of the filter's own */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
-    }
-
-    /** @return whether the registry was chosen (given or named), rather than the default attribute or global one */
-    public boolean meterRegistryChosen() {
-        return meterRegistryChosen;
     }
 
     public boolean exposeStackTraces() {

@@ -5,6 +5,7 @@ import dev.backstop.Failure;
 import dev.backstop.internal.pipeline.Capture;
 import dev.backstop.internal.pipeline.Classifier;
 import dev.backstop.internal.pipeline.Kind;
+import dev.backstop.internal.pipeline.LogLines;
 import dev.backstop.internal.pipeline.Meters;
 import dev.backstop.internal.pipeline.Pipeline;
 import dev.backstop.internal.pipeline.Report;
@@ -12,10 +13,10 @@ import dev.backstop.internal.pipeline.Source;
 import dev.backstop.internal.tasks.RequestContext;
 import dev.backstop.internal.tasks.TaskRuntime;
 import jakarta.servlet.AsyncContext;
-import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -35,7 +36,8 @@ import java.io.IOException;
  *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic
  *       (where the failure must be rethrown, an uncommitted response is first committed as a bare 500, so that the
  *       container closes the connection rather than write its error page);</li>
- *   <li>fatal error: recorded, then rethrown untouched.</li>
+ *   <li>fatal error: recorded, a bare 500 committed (never the container's page, which would name it), then
+ *       rethrown untouched; from {@code RecoveryFilter.fail}, the async cycle is completed.</li>
  * </ul>
  * Nothing here throws except those deliberate rethrows. Immutable and thread-safe.
  */
@@ -69,15 +71,57 @@ public final class Recovery {
         return RequestContext.owner(request) instanceof Recovery recovery ? recovery : null;
     }
 
-    /** Binds the request to this filter for its chain; see {@link RequestContext#bind}. */
+    /**
+     * The request enters this filter's chain; see {@link RequestContext#enter}.
+     *
+     * @return what {@link #exit} needs: the binding to put back, or null when this filter owns the request's end
+     */
     public Object enter(ServletRequest request) {
         try {
-            return RequestContext.bind(request, binding);
+            return RequestContext.enter(request, binding);
         } catch (RuntimeException refused) {
             return null; // a request that refuses attributes only loses ChildTasks and the report chain
         }
     }
 
+
+    /**
+     * {@code RecoveryFilter.fail}: answers through the filter guarding the request; a request that is already over
+     * (the container refuses its request object, or no filter guards it any more and its async cycle is over) gets
+     * its failure logged instead.
+     *
+     * @throws IllegalStateException when no filter guards a request still in its async cycle
+     */
+    public static void fail(AsyncContext async, Throwable failure) {
+        ServletRequest request;
+        ServletResponse response;
+        try {
+            request = async.getRequest();
+            response = async.getResponse();
+        } catch (RuntimeException over) {
+            LogLines.orphan(failure, new Capture(Source.HANDLER, null, null, null, null, null));
+            return;
+        }
+        Recovery recovery = of(request);
+        if (recovery != null && request instanceof HttpServletRequest httpRequest
+                && response instanceof HttpServletResponse httpResponse) {
+            recovery.failAsync(httpRequest, httpResponse, async, failure);
+        } else if (isOver(request)) {
+            HttpServletRequest http = request instanceof HttpServletRequest h ? h : null;
+            LogLines.orphan(failure, new Capture(Source.HANDLER, RequestContext.method(http),
+                    RequestContext.originalPath(http), null, null, null));
+        } else {
+            throw new IllegalStateException("RecoveryFilter.fail needs a request that passed through RecoveryFilter");
+        }
+    }
+
+    private static boolean isOver(ServletRequest request) {
+        try {
+            return !request.isAsyncStarted();
+        } catch (RuntimeException refused) {
+            return true;
+        }
+    }
 
     /**
      * Answers an async request whose work failed away from the container's threads, exactly as if the failure had
@@ -87,14 +131,13 @@ public final class Recovery {
     public void failAsync(HttpServletRequest request, HttpServletResponse response, AsyncContext async,
             Throwable failure) {
         try {
-            RequestContext context = RequestContext.of(request);
+            RequestContext context = RequestContext.existing(request);
             if (context != null && context.wasHandled(failure)) {
                 return;
             }
             if (handle(context, request, response, failure, false)) {
                 async.complete();
-            } else if (!Classifier.isFatal(Classifier.unwrap(failure)) && context != null
-                    && context.rethrowOnNextDispatch(failure)) {
+            } else if (context != null && context.rethrowOnNextDispatch(failure)) {
                 // Only the container can end this response (a container without a quiet abort), and only on its
                 // own thread: dispatch once, and let the filter rethrow there, rather than leave the client waiting
                 // for the async timeout. Once per request, so that a filter not mapped for ASYNC (the servlet runs
@@ -131,7 +174,7 @@ public final class Recovery {
      */
     public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
             throws IOException, ServletException {
-        RequestContext context = RequestContext.of(request);
+        RequestContext context = RequestContext.existing(request);
         if (context != null && context.wasHandled(failure)) {
             // Another RecoveryFilter in this chain reported it and rethrew it on purpose (fatal, or no quiet
             // abort): pass it on untouched rather than report it twice.
@@ -143,30 +186,28 @@ public final class Recovery {
     }
 
     /**
-     * Called when the chain of a dispatch is over, normally or not. After a REQUEST dispatch that started an async
-     * cycle, watches it: the watcher re-registers itself for every later cycle, and ends the request (closing its
-     * child-task groups) when the last cycle ends. After any other REQUEST dispatch the request is over, and it ends
-     * now; so it does after a dispatch that found the request no longer bound (an ERROR dispatch after the REQUEST
-     * dispatch ended it). After other dispatches the request goes on. The watcher is shared: this allocates nothing.
+     * Called when the chain of a dispatch is over, normally or not. The filter that made the request's context owns
+     * its end: after a dispatch that started an async cycle it watches the cycle (the watcher re-registers itself for
+     * every later cycle, and ends the request when the last one ends); after any other dispatch the request is over,
+     * and it ends now. A nested filter, or a later dispatch of an async request, puts the outer binding back. The
+     * watcher is shared: this allocates nothing.
      *
-     * @param before what {@link #enter} returned
+     * @param outer what {@link #enter} returned
      */
-    public void exit(HttpServletRequest request, HttpServletResponse response, DispatcherType dispatch,
-            Object before) {
-        boolean async;
+    public void exit(HttpServletRequest request, HttpServletResponse response, Object outer) {
+        if (outer instanceof RequestContext.Binding binding) {
+            RequestContext.leave(request, binding);
+            return;
+        }
         try {
-            async = request.isAsyncStarted();
-            if (async && dispatch == DispatcherType.REQUEST) {
+            if (request.isAsyncStarted()) {
                 request.getAsyncContext().addListener(asyncWatcher, request, response);
+                return;
             }
         } catch (RuntimeException alreadyOver) {
-            async = false; // the async cycle completed between the check and here: the request is over
+            // The async cycle completed between the check and here: the request is over.
         }
-        if (!async && (dispatch == DispatcherType.REQUEST || before == null)) {
-            RequestContext.end(request, binding, before);
-        } else {
-            RequestContext.unbind(request, binding, before);
-        }
+        RequestContext.end(request);
     }
 
     /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */
@@ -181,11 +222,14 @@ public final class Recovery {
         }
         switch (report.kind()) {
             case FATAL -> {
-                pipeline.response(Meters.OUTCOME_CONTAINER, Kind.FATAL);
+                // Never the container's page, which names the error and its message: a bare, empty 500 goes out
+                // first, then the error is rethrown for the container (on a request thread), or the cycle completed.
+                pipeline.response(Meters.OUTCOME_CONTAINER, Kind.FATAL); // counted before the client has it
+                commitBareError(response, true);
                 if (mayRethrow) {
                     rethrow(failure);
                 }
-                return false;
+                return true;
             }
             case CLIENT_ABORT -> {
                 // Nobody is listening; make sure the container does not try to finish the response either.
@@ -244,7 +288,7 @@ public final class Recovery {
             return true;
         }
         pipeline.response(Meters.OUTCOME_CONTAINER, reason);
-        commitBareError(response);
+        commitBareError(response, false);
         if (mayRethrow) {
             rethrow(failure);
         }
@@ -252,12 +296,12 @@ public final class Recovery {
     }
 
     /**
-     * Before a failure is rethrown to a container without a quiet abort: a container answers an uncommitted response
-     * with its own error page (Tomcat's shows the exception's class and message, and keeps the handler's headers),
-     * but ends a committed one by closing the connection at once. So an uncommitted response is committed as a bare
-     * 500 first: the client sees a 500 whose body never ends properly, nothing more.
+     * Before a failure is rethrown to the container: a container answers an uncommitted response with its own error
+     * page (it shows the exception's class and message, and keeps the handler's headers), but ends a committed one by
+     * closing the connection. So an uncommitted response is committed as a bare 500 first: for an abort, one whose
+     * body never ends properly; for a fatal error, an empty one ({@code complete}).
      */
-    private static void commitBareError(HttpServletResponse response) {
+    private static void commitBareError(HttpServletResponse response, boolean complete) {
         try {
             if (response.isCommitted()) {
                 return;
@@ -265,6 +309,9 @@ public final class Recovery {
             response.reset();
             response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
             response.setHeader("Cache-Control", "no-store");
+            if (complete) {
+                response.setContentLength(0);
+            }
             response.flushBuffer();
         } catch (Throwable notCommitted) {
             // Then the container answers as it would without Backstop.

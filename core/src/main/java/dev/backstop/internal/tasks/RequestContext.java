@@ -12,24 +12,28 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
- * Everything Backstop keeps for one request, in one request attribute ({@value #ATTRIBUTE}).
+ * Everything Backstop keeps for one request, in one request attribute ({@value #ATTRIBUTE}): the filter that guards
+ * it (its {@link Binding}: the child-task runtime of its Backstop, and the filter's own object), the request's
+ * method and path (captured as strings when first needed: the request object never crosses into a child), the
+ * {@code ChildTasks} groups still open, and the report chain: the failures already reported for this request (a
+ * child's panic that its handler rethrows; a failure one filter handled that reaches another), so that one failure
+ * handed along the chain is reported once, and every other occurrence is a new panic.
  *
- * <p>A filter that guards a request {@linkplain #bind binds} it: the attribute then holds the filter's
- * {@link Binding}, one immutable object per filter, so a request that fails nothing and opens no group allocates
- * nothing. The first thing that needs state of its own (a {@code ChildTasks} group, a failure) replaces it with a
- * {@code RequestContext}, which keeps the binding, the request's method and path (captured then, as strings: the
- * request object never crosses into a child), the groups still open, and the report chain: the failures already
- * reported for this request (a child's panic that its handler will rethrow; a failure a filter handled and rethrew
- * to an outer one), so that one failure handed along the chain is reported once, and every other occurrence is a
- * new panic. Thread-safe.
+ * <p>The outermost filter makes it when the request enters, and ends it when the request is over; its value never
+ * changes in between, so a framework that snapshots and restores request attributes (Spring's
+ * {@code DispatcherServlet} around an include), or a wrapper that keeps attributes set through it, cannot lose it.
+ * Once ended, no group opens on it. Thread-safe.
  */
 public final class RequestContext {
 
-    /** The request attribute holding the {@link Binding} or the {@code RequestContext}. */
+    /** The request attribute holding the {@code RequestContext}. */
     public static final String ATTRIBUTE = "dev.backstop.request";
 
-    /** How many reported failures one request remembers for its chain; a group's first failure always fits. */
-    static final int MAX_REPORTED = 32;
+    /**
+     * How many failures one request remembers for its chain, the most recent ones: a failure handed along is handed
+     * on soon after it was reported, while a request that fails thousands of tasks must not keep them all.
+     */
+    static final int MAX_REPORTED = 64;
 
     private static final String ASYNC_REQUEST_URI = "jakarta.servlet.async.request_uri";
 
@@ -51,107 +55,72 @@ public final class RequestContext {
         }
     }
 
-    private final Binding binding;
-    private final String method;
-    private final String path;
+    // The filter nearest the servlet: a nested filter swaps itself in for its chain and back out after it.
+    private volatile Binding binding;
 
     // Guarded by this.
-    private final List<TaskGroup> open = new ArrayList<>(2);
-    private List<Report> reported;
-    private List<Throwable> handled;
+    private boolean captured;
+    private String method;
+    private String path;
+    private List<TaskGroup> open;
+    private Recent<Report> reported;
+    private Recent<Throwable> handled;
     private boolean ended;
     private Throwable pendingRethrow;
     private boolean dispatchedOnce;
 
-    private RequestContext(Binding binding, String method, String path) {
+    private RequestContext(Binding binding) {
         this.binding = binding;
-        this.method = method;
-        this.path = path;
     }
 
     /**
-     * Binds {@code request} to {@code binding} unless it already is (a later dispatch of the same request), or a
-     * context was already made for it (which keeps the binding it was made with).
+     * A filter's dispatch enters: the outermost filter makes the request's context; a filter nested in another's
+     * chain, or a later dispatch of the same request, finds it and puts itself in front.
      *
-     * @return what the attribute held before, for {@link #unbind}
+     * @return the binding to put back at {@link #leave}, or null when this call made the context, and with it owns
+     *     the request's end
      */
-    public static Object bind(ServletRequest request, Binding binding) {
-        Object before = request.getAttribute(ATTRIBUTE);
-        if (before != binding && !(before instanceof RequestContext)) {
-            request.setAttribute(ATTRIBUTE, binding);
+    public static Binding enter(ServletRequest request, Binding binding) {
+        if (request.getAttribute(ATTRIBUTE) instanceof RequestContext context && !context.isEnded()) {
+            Binding outer = context.binding;
+            context.binding = binding;
+            return outer;
         }
-        return before;
+        // A new request; or a dispatch after its request ended (an ERROR dispatch after a sendError), which the
+        // container may show the ended context to: a context of its own, which this dispatch ends.
+        request.setAttribute(ATTRIBUTE, new RequestContext(binding));
+        return null;
+    }
+
+    private synchronized boolean isEnded() {
+        return ended;
+    }
+
+    /** A dispatch that {@link #enter} did not make the context for leaves: the outer binding is put back. */
+    public static void leave(ServletRequest request, Binding outer) {
+        RequestContext context = existing(request);
+        if (context != null && outer != null) {
+            context.binding = outer;
+        }
     }
 
     /**
-     * Undoes {@link #bind} when a dispatch leaves the filter and the request goes on. For a filter nested inside
-     * another one's chain, the outer filter's binding is put back, unless a context was made meanwhile (it then stays,
-     * with its chain, for the outer filter to see).
+     * The request is over: its groups still open are closed (cancelled, and reported as leaks unless waited for),
+     * nothing can open one any more, and the attribute is removed.
      */
-    public static void unbind(ServletRequest request, Binding binding, Object before) {
-        if (before instanceof Binding && before != binding) {
-            try {
-                if (request.getAttribute(ATTRIBUTE) == binding) {
-                    request.setAttribute(ATTRIBUTE, before);
-                }
-            } catch (RuntimeException recycled) {
-                // The request is over.
-            }
-        }
-    }
-
-    /**
-     * The request is over for the filter that bound it: its groups still open are closed, and, when that filter
-     * was the outermost, the request is unbound, so that nothing can open a group on it any more.
-     */
-    public static void end(ServletRequest request, Binding binding, Object before) {
-        Object value;
-        try {
-            value = request.getAttribute(ATTRIBUTE);
-        } catch (RuntimeException recycled) {
-            return;
-        }
-        if (value instanceof RequestContext context) {
+    public static void end(ServletRequest request) {
+        RequestContext context = existing(request);
+        if (context != null) {
             context.end();
         }
-        if (before == null) {
-            try {
-                request.removeAttribute(ATTRIBUTE);
-            } catch (RuntimeException recycled) {
-                // The request is over.
-            }
-        } else {
-            unbind(request, binding, before);
-        }
-    }
-
-    /** @return the context of {@code request}, made now if a filter bound it, or null when no filter did */
-    public static RequestContext of(ServletRequest request) {
-        Object value;
         try {
-            value = request.getAttribute(ATTRIBUTE);
+            request.removeAttribute(ATTRIBUTE);
         } catch (RuntimeException recycled) {
-            return null;
-        }
-        if (value instanceof RequestContext context) {
-            return context;
-        }
-        if (!(value instanceof Binding binding)) {
-            return null;
-        }
-        synchronized (binding) {
-            value = request.getAttribute(ATTRIBUTE);
-            if (value instanceof RequestContext context) {
-                return context;
-            }
-            HttpServletRequest http = request instanceof HttpServletRequest h ? h : null;
-            RequestContext context = new RequestContext(binding, method(http), originalPath(http));
-            request.setAttribute(ATTRIBUTE, context);
-            return context;
+            // The request is over.
         }
     }
 
-    /** @return the context of {@code request} if one was made, without making one */
+    /** @return the context of {@code request}, or null when no filter guards it, or it has ended */
     public static RequestContext existing(ServletRequest request) {
         try {
             return request.getAttribute(ATTRIBUTE) instanceof RequestContext context ? context : null;
@@ -160,23 +129,30 @@ public final class RequestContext {
         }
     }
 
-    /** @return the filter's object bound to {@code request}, or null */
+    /** @return the object of the filter nearest the servlet in {@code request}'s chain, or null */
     public static Object owner(ServletRequest request) {
-        Object value;
-        try {
-            value = request.getAttribute(ATTRIBUTE);
-        } catch (RuntimeException recycled) {
-            return null;
-        }
-        if (value instanceof RequestContext context) {
-            return context.binding.owner;
-        }
-        return value instanceof Binding binding ? binding.owner : null;
+        RequestContext context = existing(request);
+        return context == null ? null : context.binding.owner;
     }
 
-    /** Closes the groups of an async request that has ended, and unbinds it. */
-    public static void endAsync(ServletRequest request) {
-        end(request, null, null);
+    /**
+     * Captures the request's method and path, once, for the log lines of its tasks: call it with the request,
+     * on a thread that may use it, before the request is needed elsewhere.
+     */
+    void capture(ServletRequest request) {
+        synchronized (this) {
+            if (captured) {
+                return;
+            }
+            captured = true;
+        }
+        HttpServletRequest http = request instanceof HttpServletRequest h ? h : null;
+        String capturedMethod = method(http);
+        String capturedPath = originalPath(http);
+        synchronized (this) {
+            method = capturedMethod;
+            path = capturedPath;
+        }
     }
 
     TaskRuntime runtime() {
@@ -184,15 +160,22 @@ public final class RequestContext {
     }
 
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */
-    public void background(String name, Callable<?> body) {
-        binding.tasks.background(this, name, body);
+    public void background(ServletRequest request, String name, Callable<?> body) {
+        synchronized (this) {
+            if (ended) {
+                throw new IllegalStateException("ChildTasks.background cannot start a task for a request that has "
+                        + "already ended");
+            }
+        }
+        capture(request);
+        binding.tasks.background(method(), path(), name, body);
     }
 
-    String method() {
+    synchronized String method() {
         return method;
     }
 
-    String path() {
+    synchronized String path() {
         return path;
     }
 
@@ -200,22 +183,27 @@ public final class RequestContext {
         if (ended) {
             throw new IllegalStateException("ChildTasks cannot open a group for a request that has already ended");
         }
+        if (open == null) {
+            open = new ArrayList<>(2);
+        }
         open.add(group);
     }
 
     synchronized void remove(TaskGroup group) {
-        open.remove(group);
+        if (open != null) {
+            open.remove(group);
+        }
     }
 
-    /** Closes every group still open, reporting each as a leak unless it had already been fully waited for. */
-    public void end() {
+    /**
+     * Closes every group still open, reporting each as a leak unless it had already been fully waited for: when an
+     * async cycle times out or fails, nobody is left to wait for them. The request goes on (the application may
+     * still answer it, opening groups of its own).
+     */
+    public void closeOpenGroups() {
         List<TaskGroup> left;
         synchronized (this) {
-            if (ended) {
-                return;
-            }
-            ended = true;
-            if (open.isEmpty()) {
+            if (open == null || open.isEmpty()) {
                 return;
             }
             left = new ArrayList<>(open);
@@ -225,22 +213,46 @@ public final class RequestContext {
         }
     }
 
+    /** The request is over: closes its groups, and no group opens on it any more. Idempotent. */
+    void end() {
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+        }
+        closeOpenGroups();
+    }
+
     /** Remembers a failure reported for this request, so that the same failure handed along is not reported twice. */
     public synchronized void remember(Report report) {
         if (reported == null) {
-            reported = new ArrayList<>(2);
+            reported = new Recent<>();
         }
-        if (reported.size() < MAX_REPORTED) {
-            reported.add(report);
-        }
+        reported.add(report);
     }
 
     /**
-     * @return the report of {@code failure}, or of a throwable in its cause chain, if it was already reported for
-     *     this request; else null. Compared by identity: a user's {@code equals} is never called.
+     * @return the report of {@code failure}, or of a throwable in its cause chain, if it was reported for this
+     *     request; else null. Compared by identity: a user's {@code equals} is never called.
      */
-    public synchronized Report earlier(Throwable failure) {
-        return inChain(failure, reported, Report::failure);
+    public Report earlier(Throwable failure) {
+        Recent<Report> chain;
+        synchronized (this) {
+            chain = reported;
+        }
+        if (chain == null) {
+            return null;
+        }
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            Report found = chain.find(current, Report::failure);
+            if (found != null) {
+                return found;
+            }
+            current = Texts.cause(current);
+        }
+        return null;
     }
 
     /**
@@ -250,11 +262,9 @@ public final class RequestContext {
      */
     public synchronized void handled(Throwable failure) {
         if (handled == null) {
-            handled = new ArrayList<>(1);
+            handled = new Recent<>();
         }
-        if (handled.size() < MAX_REPORTED) {
-            handled.add(failure);
-        }
+        handled.add(failure);
     }
 
     /**
@@ -262,25 +272,22 @@ public final class RequestContext {
      *     containers wrap what a filter rethrew before they hand it back (Tomcat reports a failure rethrown from an
      *     ASYNC dispatch to {@code AsyncListener.onError} as {@code ServletException(RuntimeException(failure))})
      */
-    public synchronized boolean wasHandled(Throwable failure) {
-        return inChain(failure, handled, done -> done) != null;
-    }
-
-    /** The first entry whose throwable is {@code failure} or one in its cause chain, compared by identity. */
-    private static <T> T inChain(Throwable failure, List<T> entries, Function<T, Throwable> throwableOf) {
-        if (entries == null) {
-            return null;
+    public boolean wasHandled(Throwable failure) {
+        Recent<Throwable> done;
+        synchronized (this) {
+            done = handled;
+        }
+        if (done == null) {
+            return false;
         }
         Throwable current = failure;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
-            for (T entry : entries) {
-                if (throwableOf.apply(entry) == current) {
-                    return entry;
-                }
+            if (done.find(current, handledFailure -> handledFailure) != null) {
+                return true;
             }
             current = Texts.cause(current);
         }
-        return null;
+        return false;
     }
 
     /** Keeps a failure that only the container can end, to be rethrown on the next dispatch; once per request. */
@@ -366,5 +373,29 @@ public final class RequestContext {
             }
         }
         return out.toString();
+    }
+
+    /** The most recent {@value #MAX_REPORTED} entries, oldest overwritten first. Thread-safe. */
+    private static final class Recent<T> {
+        private final Object[] entries = new Object[MAX_REPORTED];
+        private int next;
+        private int size;
+
+        synchronized void add(T entry) {
+            entries[next] = entry;
+            next = (next + 1) % entries.length;
+            size = Math.min(size + 1, entries.length);
+        }
+
+        @SuppressWarnings("unchecked")
+        synchronized T find(Throwable failure, Function<T, Throwable> throwableOf) {
+            for (int i = 0; i < size; i++) {
+                T entry = (T) entries[i];
+                if (throwableOf.apply(entry) == failure) {
+                    return entry;
+                }
+            }
+            return null;
+        }
     }
 }

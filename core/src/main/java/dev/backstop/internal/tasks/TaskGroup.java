@@ -100,20 +100,35 @@ public final class TaskGroup {
     }
 
     /**
-     * Opens a group on the request of {@code request}, capturing the current thread's context (MDC) for its tasks.
+     * Opens a group on {@code servletRequest}, whose context is {@code request}, capturing the request's method and
+     * path and the current thread's context (MDC) for its tasks.
      *
      * @param limit at most this many tasks at once, 0 for no group limit
      * @param timeout the group's deadline from now, or null
+     * @throws IllegalStateException when the request has ended
+     * @throws java.util.concurrent.RejectedExecutionException when the request's Backstop is closed
      */
-    public static TaskGroup open(RequestContext request, String name, boolean failFast, int limit, Duration timeout,
-            ExceptionFactory exceptions) {
+    public static TaskGroup open(RequestContext request, jakarta.servlet.ServletRequest servletRequest, String name,
+            boolean failFast, int limit, Duration timeout, ExceptionFactory exceptions) {
+        request.runtime().checkOpen();
+        request.capture(servletRequest);
         TaskGroup group = new TaskGroup(request, Guard.capture(), name, failFast, limit, timeout, OpenSite.find(),
                 exceptions);
-        request.add(group);
         if (timeout != null) {
             group.armTimer();
         }
+        try {
+            request.add(group);
+        } catch (RuntimeException ended) {
+            group.disarmTimer();
+            throw ended;
+        }
         return group;
+    }
+
+    /** A failure a task of this group reported, for its request's report chain. */
+    void remember(dev.backstop.internal.pipeline.Report report) {
+        request.remember(report);
     }
 
     private void armTimer() {
@@ -124,6 +139,19 @@ public final class TaskGroup {
                 scheduled.cancel(false);
             } else {
                 timer = scheduled;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void disarmTimer() {
+        lock.lock();
+        try {
+            closed = true;
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
             }
         } finally {
             lock.unlock();
@@ -185,7 +213,8 @@ public final class TaskGroup {
             } else if (!runtime.admit()) {
                 rejected = true;
             } else {
-                run = new TaskRun<>(runtime, this, TaskKind.SCOPED, request, context, name, id, body);
+                run = new TaskRun<>(runtime, this, TaskKind.SCOPED, request.method(), request.path(), context, name,
+                        id, body);
                 linkLive(run);
                 pending++;
                 started++;

@@ -41,7 +41,8 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
     private final TaskRuntime runtime;
     private final TaskGroup group;
     private final TaskKind kind;
-    private final RequestContext request;
+    private final String method;
+    private final String path;
     private final Guard.Context context;
     private final String groupName;
     private final String name;
@@ -65,12 +66,17 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
     private String errorId;
     private volatile boolean observed;
 
-    TaskRun(TaskRuntime runtime, TaskGroup group, TaskKind kind, RequestContext request, Guard.Context context,
+    /**
+     * @param method the request's method, for the task's log lines; the task holds nothing else of the request
+     * @param path the request's path, for the same
+     */
+    TaskRun(TaskRuntime runtime, TaskGroup group, TaskKind kind, String method, String path, Guard.Context context,
             String groupName, String name, Callable<T> body) {
         this.runtime = runtime;
         this.group = group;
         this.kind = kind;
-        this.request = request;
+        this.method = method;
+        this.path = path;
         this.context = context;
         this.groupName = groupName;
         this.name = name;
@@ -79,7 +85,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
 
     /** A task that never started because its group was already cancelled; done from the start. */
     static <T> TaskRun<T> cancelledBeforeStart(TaskGroup group, String groupName, String name) {
-        TaskRun<T> run = new TaskRun<>(null, group, TaskKind.SCOPED, null, null, groupName, name, null);
+        TaskRun<T> run = new TaskRun<>(null, group, TaskKind.SCOPED, null, null, null, groupName, name, null);
         run.state = DONE;
         run.cancelRequested = true;
         run.outcome = TaskOutcome.CANCELLED;
@@ -135,7 +141,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
             this.failure = failed.failure();
             this.errorId = failed.errorId();
             if (failed.errorId() != null && group != null) {
-                request.remember(failed); // handed to its handler through await(): reported once
+                group.remember(failed); // handed to its handler through await(): reported once
             }
         }
         if (group != null) {
@@ -163,8 +169,8 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
 
     @Override
     public Capture where() {
-        return new Capture(kind == TaskKind.BACKGROUND ? Source.BACKGROUND : Source.CHILD, request.method(),
-                request.path(), null, groupName, name);
+        return new Capture(kind == TaskKind.BACKGROUND ? Source.BACKGROUND : Source.CHILD, method, path, null,
+                groupName, name);
     }
 
     @Override
@@ -274,10 +280,6 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
 
     boolean observed() {
         return observed;
-    }
-
-    void markObserved() {
-        observed = true;
     }
 
     // Future: cancelled here means cancelled for the future's reader, as with FutureTask; the task itself is

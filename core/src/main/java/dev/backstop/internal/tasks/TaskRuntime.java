@@ -39,6 +39,8 @@ public final class TaskRuntime {
 
     /** How long an idle thread of the default pool, or the idle timer thread, lives on. */
     static final long IDLE_SECONDS = 60;
+    /** Longest {@link #close()} waits for the default pool's threads to end, within the background grace period. */
+    private static final long TERMINATION_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Pipeline pipeline;
     private final Guard guard;
@@ -103,11 +105,16 @@ public final class TaskRuntime {
 
     /** Hands an admitted task to the executor; on refusal the caller undoes the admission. */
     void execute(TaskRun<?> run) {
+        checkOpen();
+        executor().execute(run);
+    }
+
+    /** @throws RejectedExecutionException once this runtime is closed */
+    void checkOpen() {
         if (closed) {
             throw new RejectedExecutionException("backstop: the Backstop of this request was closed (its "
                     + "RecoveryFilter destroyed, or its application stopped); no new child tasks start");
         }
-        executor().execute(run);
     }
 
     private Executor executor() {
@@ -119,6 +126,7 @@ public final class TaskRuntime {
             synchronized (this) {
                 executor = ownExecutor;
                 if (executor == null) {
+                    checkOpen(); // no new thread once closed
                     executor = defaultExecutor(maxTasks);
                     ownExecutor = executor;
                 }
@@ -134,6 +142,7 @@ public final class TaskRuntime {
             synchronized (this) {
                 current = timer;
                 if (current == null) {
+                    checkOpen(); // no new thread once closed
                     current = new ScheduledThreadPoolExecutor(1, Threads.daemons("backstop-timeout-"));
                     current.setRemoveOnCancelPolicy(true);
                     current.setKeepAliveTime(IDLE_SECONDS, TimeUnit.SECONDS);
@@ -146,13 +155,14 @@ public final class TaskRuntime {
     }
 
     /** Starts a detached task; see {@code ChildTasks.background}. */
-    public void background(RequestContext request, String name, Callable<?> body) {
+    void background(String method, String path, String name, Callable<?> body) {
+        checkOpen();
         if (!admit()) {
             pipeline.task(TaskKind.BACKGROUND, TaskOutcome.REJECTED);
             throw capReached();
         }
-        TaskRun<?> run = new TaskRun<>(this, null, TaskKind.BACKGROUND, request, Guard.capture(), "background", name,
-                body);
+        TaskRun<?> run = new TaskRun<>(this, null, TaskKind.BACKGROUND, method, path, Guard.capture(), "background",
+                name, body);
         background.add(run);
         try {
             execute(run);
@@ -199,7 +209,9 @@ public final class TaskRuntime {
      * application's to shut down. Idempotent.
      */
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true; // under the lock that creates the executor and the timer: neither is made after this
+        }
         long deadline = System.nanoTime() + backgroundGrace.toNanos();
         boolean interrupted = false;
         lock.lock();
@@ -224,13 +236,21 @@ public final class TaskRuntime {
                 backgroundFinished(run, TaskOutcome.CANCELLED);
             }
         }
-        ExecutorService executor = ownExecutor;
-        if (executor != null) {
-            executor.shutdown();
-        }
         ScheduledThreadPoolExecutor current = timer;
         if (current != null) {
             current.shutdownNow();
+        }
+        ExecutorService executor = ownExecutor;
+        if (executor != null) {
+            executor.shutdown();
+            try {
+                // Idle threads end at once; a container that checks for leftover threads right after the application
+                // stopped then finds none. Tasks still running (of requests still in flight) finish on their own.
+                executor.awaitTermination(Math.min(Math.max(deadline - System.nanoTime(), 0), TERMINATION_WAIT_NANOS),
+                        TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -63,8 +63,8 @@ class MetersTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Meters a = new Meters(registry, "/a");
         Meters b = new Meters(registry, "/b");
-        assertThat(a.registerGauges()).isFalse();
-        assertThat(b.registerGauges()).isFalse();
+        assertThat(a.registerGauges()).isEqualTo("/a");
+        assertThat(b.registerGauges()).isEqualTo("/b");
 
         b.active(TaskKind.SCOPED).incrementAndGet();
 
@@ -77,10 +77,18 @@ class MetersTest {
     }
 
     @Test
-    void aSecondBackstopOfTheSameNameInOneRegistryIsToldItsGaugeIsTaken() {
+    void aSecondBackstopOfTheSameNameInOneRegistryTakesTheNextFreeTagAndKeepsItsOwnCount() {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        assertThat(new Meters(registry, "/same").registerGauges()).isFalse();
-        assertThat(new Meters(registry, "/same").registerGauges()).isTrue();
+        Meters first = new Meters(registry, "/same");
+        Meters second = new Meters(registry, "/same");
+        assertThat(first.registerGauges()).isEqualTo("/same");
+        assertThat(second.registerGauges()).isEqualTo("/same#2");
+
+        second.active(TaskKind.SCOPED).incrementAndGet();
+        first.close();
+
+        assertThat(gauge(registry, "/same#2", "scoped").value()).isEqualTo(1.0);
+        assertThat(registry.find(Meters.TASKS_ACTIVE).tag(Meters.TAG_BACKSTOP, "/same").gauges()).isEmpty();
     }
 
     private static Gauge gauge(SimpleMeterRegistry registry, String backstop, String kind) {

@@ -7,14 +7,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Review 12: {@code UncaughtHandler.uninstall} leaves its handler in the chain, inert, when another library's handler
- * sits above it, "until that library's handler goes". But a well-behaved library goes by restoring the handler it
- * found, which is the inert Backstop handler: from then on it is the JVM's default handler for good. No later
- * install or uninstall, of any version, takes it out (a new version installs ON TOP of it and, when it goes, puts it
- * back). In a servlet container this pins the class loader of the undeployed application that installed it
- * (UncaughtHandler is loaded by the web application), on every redeploy after the first.
+ * Backstop's uncaught-exception handler, uninstalled while another library's handler sat above it, stays in the chain
+ * only until the next install or uninstall of any Backstop (or the next failure reaching it) takes it out: a library
+ * that restores the handler it found cannot make an undeployed application's handler the JVM's default for good.
  */
-class Review12UncaughtHandlerChainTest {
+class UncaughtHandlerChainTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

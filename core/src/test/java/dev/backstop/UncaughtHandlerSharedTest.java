@@ -10,15 +10,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Review 12: a filter that joins a Backstop and is configured with {@code uncaught-exception-handler=true} installs a
- * handler of its own ({@code Backstop.installFilterHandler}), "apart from" the Backstop's. When the application also
- * called {@code backstop.installUncaughtExceptionHandler()} (Backstop's class javadoc shows exactly that next to a
- * joining filter; the init-param then comes from web.xml or {@code backstop.uncaught-exception-handler}), both
- * handlers sit in the chain and both report to the same pipeline: every thread that dies is logged twice and counted
- * twice in {@code backstop.panics{source=thread}}. The JVM-wide identity set of 35763ea used to
- * swallow the second report; nothing replaces it here. The contract: every occurrence counted exactly once.
+ * A Backstop has one uncaught-exception handler: the application and a filter that joins it (init-param
+ * {@code uncaught-exception-handler}) share it, so a thread that dies is reported once.
  */
-class Review12UncaughtReportedTwiceTest {
+class UncaughtHandlerSharedTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

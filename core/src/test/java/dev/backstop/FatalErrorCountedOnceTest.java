@@ -12,15 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Review 12: a fatal error in a guarded executor's {@code execute} task, or in a thread of a guarded factory, is
- * reported ({@code source=executor} / {@code source=thread}) and then rethrown on purpose (GuardedRunnable.run:
- * {@code failed.kind() == Kind.FATAL}); the dying thread hands it to the default uncaught-exception handler, which is
- * Backstop's once {@code installUncaughtExceptionHandler()} was called, and that reports it again
- * ({@code source=thread}, a second error id). 35763ea's identity set swallowed the second report; the redesign
- * dropped it without giving the handler a way to know. One OutOfMemoryError, two panics (and, for the executor, two
- * ERROR lines: {@code source=executor} and {@code source=thread}).
+ * A fatal error in a guarded executor's {@code execute} task, or in a thread of a guarded factory, is reported and
+ * then rethrown; the dying thread hands it to Backstop's uncaught-exception handler, which knows it as reported: one
+ * panic, one error id.
  */
-class Review12FatalCountedTwiceTest {
+class FatalErrorCountedOnceTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

@@ -17,14 +17,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Review 12: a request's report chain keeps at most {@code MAX_REPORTED} (32) reports, "a group's first failure always
- * fits" (RequestContext.java, the constant's comment). It does not: {@code remember} silently drops everything after
- * the 32nd, per request, not per group. A handler that fans out to a failing dependency (40 tasks, 40 child panics,
- * handled with a fallback) and then lets the next group's one panic escape through {@code await()} gets that panic
- * reported a second time by the filter: {@code backstop.panics} is one too many and the 500 carries an error id that is
- * not the child's. Incidents are exactly when requests have many child panics.
+ * A request's report chain keeps the most recent failures: a handler that handled dozens of child panics (a fallback
+ * around a failing dependency) and then lets the next one escape through {@code await()} still gets it reported once,
+ * with the child's error id.
  */
-class Review12ReportChainFullTest {
+class ReportChainBoundsTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

@@ -27,13 +27,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Review 12: two RecoveryFilters in one chain (a library's and the application's, say), with an ordinary filter
- * between them. The inner filter's exit is not the end of the request: the outer filter's chain is still running.
- * But {@code RequestContext.end} (RequestContext.java, {@code context.end()} before the {@code before == null} check)
- * closes every open group and marks the request ended whenever ANY filter's REQUEST dispatch exits, so the group
- * the middle filter opened is closed as a leak and its task cancelled while the middle filter is still using it.
+ * Two RecoveryFilters in one chain (a library's and the application's), with an ordinary filter between them: the
+ * inner filter's exit is not the end of the request, so a group the middle filter opened keeps running until the
+ * middle filter is done with it, and the request ends once, at the outermost filter.
  */
-class Review12NestedRecoveryFiltersTest {
+class NestedRecoveryFiltersTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

@@ -34,22 +34,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Review 12: the report chain lives in one request attribute that starts as the filter's shared {@code Binding} and
- * is REPLACED by a {@code RequestContext} on the first group. Frameworks that put request attributes back as they
- * were after a piece of work undo that replacement, and with it the chain: a child's panic rethrown by its handler is
- * then reported a second time (two ERROR lines, {@code backstop.panics} counted twice) and the 500 carries a new
- * error id that matches neither the child's log line nor a single panic; the group is also lost to the request's end.
- * The thread-local design it replaced did not depend on attributes surviving.
- *
- * <ul>
- *   <li>{@code INCLUDE_RESTORING}: Spring MVC's {@code DispatcherServlet}, when it is the target of an include,
- *       snapshots every request attribute and afterwards restores them ({@code cleanupAfterInclude}, default true):
- *       an attribute whose value changed is set back. Emulated faithfully below.</li>
- *   <li>{@code LOCAL_ATTRIBUTES}: a request wrapper that keeps the attributes set through it to itself (portlet
- *       bridges, view layers that scope model attributes).</li>
- * </ul>
+ * Frameworks that put request attributes back as they were after a piece of work (Spring MVC's
+ * {@code DispatcherServlet} around an include), and request wrappers that keep attributes set through them, cannot
+ * lose the request's context: a child's panic rethrown by its handler is still reported once, with the child's error
+ * id, and the group still ends with the request.
  */
-class Review12RequestAttributeRestoredTest {
+class RequestAttributesRestoredTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

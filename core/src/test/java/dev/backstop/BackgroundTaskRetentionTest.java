@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.backstop.testing.Harness;
 import dev.backstop.testing.TestServer;
+import jakarta.servlet.AsyncContext;
 import java.lang.ref.WeakReference;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,14 +19,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Review 12: a background task keeps the whole {@code RequestContext} of the request that started it (TaskRun's
- * {@code request} field, used only for the method and path of its log lines), and with it the request's report
- * chain: up to 32 {@code Report}s and 32 handled throwables, with everything they reference. A request that started
- * a long background task (an upload, an audit write behind a slow store) and then failed keeps its failure alive until
- * the task ends. Failures often carry what the request carried (a rejected payload, a parsed document); under an
- * incident every failing request pins its own.
+ * A background task holds only what it logs of its request (method and path), not the request's context: a request that
+ * started a long background task and then failed does not keep its failure (and whatever the failure holds) alive
+ * until the task ends.
  */
-class Review12BackgroundRetentionTest {
+class BackgroundTaskRetentionTest {
 
     @RegisterExtension
     final Harness harness = new Harness();
@@ -51,9 +49,17 @@ class Review12BackgroundRetentionTest {
                 running.countDown();
                 release.await();
             });
-            PayloadRejected failure = new PayloadRejected();
-            thrown.set(new WeakReference<>(failure));
-            throw failure;
+            // The failure reaches Backstop through RecoveryFilter.fail from a thread that then ends, never thrown on
+            // a container thread: in a long test run a pooled container thread was seen to keep the last exception
+            // it handled reachable for a while (no Java object referred to it), which would make this test flaky.
+            AsyncContext async = request.startAsync();
+            Thread validator = new Thread(() -> {
+                PayloadRejected failure = new PayloadRejected();
+                thrown.set(new WeakReference<>(failure));
+                RecoveryFilter.fail(async, failure);
+            });
+            validator.start();
+            validator.join();
         }).start();
 
         HttpResponse<String> response = HttpClient.newHttpClient().send(

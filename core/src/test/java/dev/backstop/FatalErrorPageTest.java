@@ -13,16 +13,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Test;
 
 /**
- * Review 12: DESIGN.md, "Fatal VirtualMachineErrors other than StackOverflowError: logged and counted, a safe bare 500
- * committed (or the connection aborted), then rethrown; never the container's page with the error's text." The
- * FATAL branch of {@code Recovery.handle} rethrows at once, with no {@code commitBareError} (which the committed-panic
- * path has), so an uncommitted response goes to the container's error handling, which writes its own page with the
- * error's class and message and keeps the headers the handler had set. On Jetty the client gets Jetty's HTML page
- * with {@code java.lang.OutOfMemoryError: <message>}. (On Tomcat a real OutOfMemoryError closes the connection
- * without a byte, which the contract allows; another VirtualMachineError, such as an InternalError, leaves the client
- * waiting until its own timeout: Tomcat rethrows it out of the processor.)
+ * A fatal error escaping a handler before anything was committed gets a bare, empty 500, never the container's error
+ * page with the error's class and message, and none of the headers the handler had set.
  */
-class Review12FatalErrorPageTest {
+class FatalErrorPageTest {
 
     @RegisterExtension
     final Harness harness = new Harness();

@@ -19,16 +19,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Review 12: on an async timeout {@code AsyncWatcher.onTimeout} ends the request's context ({@code context.end()}: every
- * open group closed, AND {@code ended = true}), although the request goes on: the application's own
- * {@code onTimeout} (registered before Backstop's, which is added at the filter's exit) dispatches to render a
- * fallback, as Spring MVC does for a {@code DeferredResult} timeout. That ASYNC dispatch is part of the same request,
- * but any {@code ChildTasks} group it opens is refused ("cannot open a group for a request that has already ended"),
- * which the filter answers as a panic: the fallback page becomes a 500. Only when the request had a context before the
- * timeout (a group opened, a failure), which is exactly when the request used child tasks. {@code onError} does the
- * same. Closing the open groups is right; refusing new ones until the request really completes is not.
+ * An async timeout closes the groups nobody waits for any more, but the request goes on: the fallback page the
+ * application dispatches (as Spring MVC does for a {@code DeferredResult} timeout) can open groups of its own.
  */
-class Review12TimeoutFallbackTest {
+class AsyncTimeoutFallbackTest {
     @RegisterExtension
     final Harness harness = new Harness();
 

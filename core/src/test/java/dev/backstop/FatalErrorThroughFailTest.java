@@ -18,13 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Review 12: {@code RecoveryFilter.fail(async, fatal)} reports the fatal error and then does nothing more: the FATAL
- * branch of {@code Recovery.handle} returns false ("rethrow"), but {@code failAsync} may not rethrow, and it excludes
- * fatal errors from the dispatch-and-rethrow path (Recovery.java, {@code failAsync}: {@code !Classifier.isFatal}).
- * Nothing is written, nothing completed: the client waits for the async timeout (30 s by default) and then gets the
- * container's timeout answer, instead of the bare 500 or abort the contract promises for fatal errors.
+ * A fatal error handed to {@code RecoveryFilter.fail} is reported and answered at once (a bare 500, the async cycle
+ * completed), not left for the async timeout.
  */
-class Review12FatalThroughFailTest {
+class FatalErrorThroughFailTest {
 
     @RegisterExtension
     final Harness harness = new Harness();
