@@ -1,6 +1,7 @@
 package dev.backstop;
 
 import dev.backstop.internal.servlet.FilterSettings;
+import dev.backstop.internal.servlet.KeptHeaders;
 import dev.backstop.internal.servlet.Recovery;
 import dev.backstop.internal.servlet.StandardResponder;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,21 +27,27 @@ import java.util.concurrent.Executor;
  * client mistakes a truncated body for a whole one. The Java form of Gin's {@code Recovery()} and chi's
  * {@code Recoverer}.
  *
- * <p>What happens to a failure:
+ * <p>What happens to a failure ("committed" is the container's real state, bytes on the wire; {@code isCommitted()}
+ * is true after {@code sendError} though nothing was sent, and such a pending error is taken back):
  * <ul>
  *   <li><b>Panic, response not committed</b>: the response is reset (headers and status the handler set are
- *       dropped) and answered 500 with {@code Cache-Control: no-store}: {@code application/problem+json}
- *       (RFC 9457 {@code type}, {@code title}, {@code status}, plus {@code errorId}) when the client accepts JSON
- *       or sends no Accept header, {@code text/plain} otherwise; or by the configured {@link ErrorResponder}. No
- *       exception class, message or stack unless {@code expose-stack-traces} is on.</li>
- *   <li><b>Panic, response committed</b>: nothing more is written. On Jetty the connection is aborted
- *       ({@code sendError(-1)}): a chunked body never gets its last chunk, a body with Content-Length is never
- *       padded. On other containers the failure is rethrown for the container to abort.</li>
- *   <li><b>Client went away</b> (Jetty {@code EofException}, Tomcat {@code ClientAbortException}, broken pipe or
- *       connection reset in the cause chain): no ERROR, not a panic; counted in {@code backstop.client.aborts}.</li>
+ *       dropped; those of {@value #KEEP_HEADERS_PARAM} are kept, {@code Set-Cookie} never) and answered 500 with
+ *       {@code Cache-Control: no-store}: {@code application/problem+json} (RFC 9457 {@code type}, {@code title},
+ *       {@code status}, plus {@code errorId}) when the client accepts JSON or sends no Accept header,
+ *       {@code text/plain} otherwise; or by the configured {@link ErrorResponder}, or, with
+ *       {@value #USE_ERROR_PAGES_PARAM}, by the container's error page. No exception class, message or stack unless
+ *       {@code expose-stack-traces} is on.</li>
+ *   <li><b>Panic, response committed, or the connection upgraded</b>: nothing more is written and the connection is
+ *       aborted (with a TCP reset where the container allows it): a chunked body never gets its last chunk, a body
+ *       with Content-Length is never padded, an upgraded connection never gets a 500. On Jetty and Tomcat Backstop
+ *       aborts it itself; on other containers the failure is rethrown for the container to.</li>
+ *   <li><b>Client went away</b>, known only from the container's own signal (Jetty {@code EofException}, Tomcat
+ *       {@code ClientAbortException}, an {@code IOException} when writing this response failed), never from a
+ *       message: no ERROR, not a panic; counted in {@code backstop.client.aborts}.</li>
  *   <li><b>{@link AbortRequestException}</b>: the connection is aborted quietly; not a panic.</li>
- *   <li><b>Fatal {@link VirtualMachineError}</b> (not {@link StackOverflowError}): logged and counted, then
- *       rethrown.</li>
+ *   <li><b>Fatal {@link VirtualMachineError}</b> (not {@link StackOverflowError}): logged and counted, answered with a
+ *       bare, empty 500 (or an abort once committed), and not handed to the container, whose page would name it and
+ *       whose log would repeat its stack.</li>
  * </ul>
  * Each panic is one ERROR event on the {@code dev.backstop} logger carrying the error id (also in the MDC as
  * {@code errorId}), source, method and path, and one increment of
@@ -125,6 +132,25 @@ public class RecoveryFilter implements Filter {
     /** Default of {@value #PROBLEM_TYPE_PARAM}, RFC 9457's "no further semantics". */
     public static final String DEFAULT_PROBLEM_TYPE = FilterSettings.DEFAULT_PROBLEM_TYPE;
 
+    /**
+     * Init-param: the response headers that survive the reset before Backstop's 500, comma-separated, a trailing
+     * {@code *} matching a prefix; empty keeps none. {@code Set-Cookie} never survives.
+     */
+    public static final String KEEP_HEADERS_PARAM = FilterSettings.KEEP_HEADERS;
+    /**
+     * Default of {@value #KEEP_HEADERS_PARAM}: what filters in front of the handler set for every response, a request
+     * id, CORS and the common security headers.
+     */
+    public static final String DEFAULT_KEEP_HEADERS = FilterSettings.DEFAULT_KEEP_HEADERS;
+    /**
+     * Init-param: {@code true} to let the container's own error page for the failure's type, or for 500, answer a
+     * panic (after Backstop logged and counted it once; the error id is in request attribute
+     * {@code dev.backstop.errorId}) instead of Backstop's problem+json.
+     */
+    public static final String USE_ERROR_PAGES_PARAM = FilterSettings.USE_ERROR_PAGES;
+    /** Default of {@value #USE_ERROR_PAGES_PARAM}: Backstop answers. */
+    public static final boolean DEFAULT_USE_ERROR_PAGES = FilterSettings.DEFAULT_USE_ERROR_PAGES;
+
     private final FilterSettings.Given given;
     private volatile Active active;
 
@@ -188,7 +214,8 @@ public class RecoveryFilter implements Filter {
             backstop = builder.build();
         }
         Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
-                new StandardResponder(settings.exposeStackTraces(), settings.problemType()), context);
+                new StandardResponder(settings.exposeStackTraces(), settings.problemType()), settings.keepHeaders(),
+                settings.useErrorPages(), context);
         Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.holdUncaughtHandlerForFilter() : null;
         return new Active(backstop, own, recovery, uninstall);
     }
@@ -328,6 +355,27 @@ public class RecoveryFilter implements Filter {
         /** Writes the 500 instead of Backstop's standard body; see {@link ErrorResponder}. */
         public Builder errorResponder(ErrorResponder errorResponder) {
             given.errorResponder = Objects.requireNonNull(errorResponder, "errorResponder cannot be null");
+            return this;
+        }
+
+        /**
+         * The response headers that survive the reset before Backstop's 500, each a name or a prefix ending in
+         * {@code *}; none keeps no header. {@code Set-Cookie} never survives. Default
+         * {@value RecoveryFilter#DEFAULT_KEEP_HEADERS}.
+         */
+        public Builder keepHeaders(String... names) {
+            Objects.requireNonNull(names, "names cannot be null");
+            given.keepHeaders = KeptHeaders.of(names);
+            return this;
+        }
+
+        /**
+         * Whether the container's own error page for the failure's type, or for 500, answers a panic after Backstop
+         * logged and counted it, instead of Backstop's problem+json. Default
+         * {@value RecoveryFilter#DEFAULT_USE_ERROR_PAGES}.
+         */
+        public Builder useErrorPages(boolean useErrorPages) {
+            given.useErrorPages = useErrorPages;
             return this;
         }
 

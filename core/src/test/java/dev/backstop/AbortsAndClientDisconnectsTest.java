@@ -75,8 +75,6 @@ class AbortsAndClientDisconnectsTest {
     @ParameterizedTest(name = "{0} -> client abort tagged {1}")
     @CsvSource({
         "/eof, EofException",
-        "/broken-pipe, IllegalStateException",
-        "/connection-reset, UncheckedIOException",
         "/tomcat-abort, ClientAbortException",
     })
     void clientGoneExceptionsAreCountedAsClientAbortsNotPanics(String path, String exceptionTag) throws Exception {
@@ -86,6 +84,24 @@ class AbortsAndClientDisconnectsTest {
                 .isEqualTo(1.0);
         assertThat(harness.total("backstop.panics")).isZero();
         assertThat(harness.errors()).isEmpty();
+    }
+
+    /**
+     * "Broken pipe" or "connection reset" in a message says nothing of this response: an upstream database or HTTP
+     * client reports the same words, and a message carries input. Only the container's own signal is a client abort.
+     */
+    @ParameterizedTest(name = "{0} is a panic")
+    @CsvSource({
+        "/broken-pipe, IllegalStateException",
+        "/connection-reset, UncheckedIOException",
+    })
+    void socketWordsInAMessageAreNotAClientAbort(String path, String exceptionTag) throws Exception {
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), path);
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 500");
+        assertThat(harness.count("backstop.panics", "source", "handler", "exception", exceptionTag)).isEqualTo(1.0);
+        assertThat(harness.total("backstop.client.aborts")).isZero();
+        assertThat(harness.errors()).hasSize(1);
     }
 
     @Test

@@ -159,7 +159,7 @@ class ChildTasksAtTheRequestBoundaryTest {
         assertThat(response.statusCode()).isEqualTo(500);
         assertThat(harness.errors()).hasSize(1);
         assertThat(harness.errors().get(0).getFormattedMessage()).contains("source=handler",
-                "exception=dev.backstop.ChildTaskException", "backend down");
+                "exception=java.io.IOException", "backend down");
         assertThat(harness.count("backstop.panics", "source", "handler", "exception", "IOException")).isEqualTo(1);
         assertThat(harness.at(Level.WARN)).as("observed through await(): no unobserved warning").isEmpty();
     }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
-import java.util.Locale;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -23,12 +22,6 @@ public final class Classifier {
         "org.apache.catalina.connector.ClientAbortException",
     };
 
-    /** Socket error messages (lower case) that mean the peer closed or reset the connection. */
-    private static final String[] CLIENT_ABORT_MESSAGES = {
-        "broken pipe",
-        "connection reset",
-    };
-
     private static final String SERVLET_EXCEPTION = "jakarta.servlet.ServletException";
 
     private Classifier() {
@@ -39,8 +32,10 @@ public final class Classifier {
      * client that went away and a fatal error. Aborts and fatal errors are recognised under plain
      * {@code ServletException} wrappers too, because frameworks (Spring MVC among them) wrap everything a handler
      * throws.
+     *
+     * @param outputFailed whether the container says writing this response failed
      */
-    public static Kind atHandler(Throwable t) {
+    public static Kind atHandler(Throwable t, boolean outputFailed) {
         Throwable unwrapped = unwrap(t);
         if (unwrapped instanceof AbortRequestException) {
             return Kind.ABORT_REQUESTED;
@@ -48,7 +43,7 @@ public final class Classifier {
         if (isFatal(unwrapped)) {
             return Kind.FATAL;
         }
-        return isClientAbort(t) ? Kind.CLIENT_ABORT : Kind.PANIC;
+        return isClientAbort(t, outputFailed) ? Kind.CLIENT_ABORT : Kind.PANIC;
     }
 
     /**
@@ -95,20 +90,21 @@ public final class Classifier {
     }
 
     /**
-     * True when a container's client-abort exception, or a broken pipe or connection reset, is in the chain. The
-     * walk stops at a {@link ChildTaskException}: child tasks never write to the client, so a reset under one came
-     * from some other connection.
+     * True when the client went away, known only from the container's own signal, never from message text (which
+     * carries input: a {@code NoSuchFileException} for {@code broken pipe.csv} is a panic): a container's
+     * client-abort exception in the chain (Jetty's {@code EofException}, Tomcat's {@code ClientAbortException}), or an
+     * {@code IOException} in the chain when the container says writing this response failed. The walk stops at a
+     * {@link ChildTaskException}: child tasks never write to the client, so an abort under one came from elsewhere.
+     *
+     * @param outputFailed whether the container says writing this response failed
      */
-    public static boolean isClientAbort(Throwable t) {
+    public static boolean isClientAbort(Throwable t, boolean outputFailed) {
         Throwable current = t;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
             if (current instanceof ChildTaskException) {
                 return false;
             }
-            if (isClientAbortClass(current.getClass())) {
-                return true;
-            }
-            if (current instanceof IOException && hasClientAbortMessage(current)) {
+            if (isClientAbortClass(current.getClass()) || (outputFailed && current instanceof IOException)) {
                 return true;
             }
             current = Texts.cause(current);
@@ -128,18 +124,17 @@ public final class Classifier {
         return false;
     }
 
-    private static boolean hasClientAbortMessage(Throwable t) {
-        String message = Texts.message(t);
-        if (message == null) {
-            return false;
-        }
-        String lower = message.toLowerCase(Locale.ROOT);
-        for (String candidate : CLIENT_ABORT_MESSAGES) {
-            if (lower.contains(candidate)) {
-                return true;
+    /** The deepest cause of {@code t}, which names what really happened (a broken pipe under a container's wrapper). */
+    public static Throwable innermost(Throwable t) {
+        Throwable current = t;
+        for (int depth = 0; depth < Texts.MAX_CAUSES; depth++) {
+            Throwable cause = Texts.cause(current);
+            if (cause == null) {
+                break;
             }
+            current = cause;
         }
-        return false;
+        return current;
     }
 
     /**

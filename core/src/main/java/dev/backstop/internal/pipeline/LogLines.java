@@ -42,11 +42,16 @@ public final class LogLines {
         }
     }
 
-    /** {@code panic errorId=... source=... [method= path= dispatch= group= task=] exception=... message="..."}, ERROR. */
+    /**
+     * {@code panic errorId=... source=... [method= path= dispatch= group= task=] exception=... message="..."}, ERROR,
+     * with the whole throwable attached. {@code exception} and {@code message} name what was thrown under plain
+     * {@code ServletException} wrappers, as the meter's tag does: behind Spring or Jersey, not the wrapper.
+     */
     void panic(Kind kind, String errorId, Throwable failure, Capture where) {
+        Throwable thrown = Classifier.unwrap(failure);
         String line = (kind == Kind.FATAL ? "fatal error " : "panic ") + "errorId=" + errorId + " " + context(where)
-                + " exception=" + failure.getClass().getName()
-                + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT) + "\"";
+                + " exception=" + thrown.getClass().getName()
+                + " message=\"" + Texts.escape(Texts.message(thrown), Texts.MAX_TEXT) + "\"";
         error(line, failure, errorId);
     }
 
@@ -76,10 +81,12 @@ public final class LogLines {
                 + String.join(",", sampleIds), null);
     }
 
-    /** {@code client went away source=... exception=...}, DEBUG. */
+    /** {@code client went away source=... exception=<innermost cause> message="..."}, DEBUG, no stack. */
     void clientAbort(Throwable failure, Capture where) {
         if (debugEnabled()) {
-            debug("client went away " + context(where) + " exception=" + failure.getClass().getName());
+            Throwable cause = Classifier.innermost(failure);
+            debug("client went away " + context(where) + " exception=" + cause.getClass().getName() + " message=\""
+                    + Texts.escape(Texts.message(cause), Texts.MAX_TEXT) + "\"");
         }
     }
 

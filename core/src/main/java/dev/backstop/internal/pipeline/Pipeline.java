@@ -63,9 +63,11 @@ public final class Pipeline {
      * Classifies, logs and counts one failure caught at a request boundary: exactly one ERROR event (or one folded
      * line) and one panic count per panic, a DEBUG line and a count for a client that went away, a DEBUG line for a
      * deliberate abort.
+     *
+     * @param outputFailed whether the container says writing the response failed (a client that went away)
      */
-    public Report report(Throwable failure, Capture where) {
-        Kind kind = Classifier.atHandler(failure);
+    public Report report(Throwable failure, Capture where, boolean outputFailed) {
+        Kind kind = Classifier.atHandler(failure, outputFailed);
         switch (kind) {
             case PANIC, FATAL -> {
                 return panic(failure, where, kind);

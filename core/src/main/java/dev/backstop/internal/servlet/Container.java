@@ -1,36 +1,44 @@
 package dev.backstop.internal.servlet;
 
 import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Locale;
 
 /**
- * What differs between servlet containers, behind one interface: how a response that must not look complete is
- * ended. Found at run time from the context's server info; no compile dependency on any container.
+ * What differs between servlet containers, behind one interface: what is really on the wire (the Servlet API calls a
+ * response committed after {@code sendError}, though nothing was sent), how a pending error is taken back, how a
+ * connection is aborted, and whether the container's own output failed. Found at run time from the context's server
+ * info; the implementations reach the container through the response object's own class, never by class name (Jetty
+ * hides its classes from web applications), and with no compile dependency. Every method is safe: when the container
+ * does not answer as expected, the generic Servlet API behaviour applies.
  */
 interface Container {
 
+    /** @return whether any of the response (its status line) has gone to the client */
+    boolean onTheWire(HttpServletResponse response);
+
     /**
-     * Ends the connection so that the client sees an error, not a clean end, without writing anything more.
+     * Takes back a {@code sendError} the handler called, which the container would answer after the dispatch, while
+     * nothing is on the wire, so that the response can be reset and answered.
      *
-     * @return false when only the container itself can do that, once the failure is rethrown to it
+     * @return whether one was pending, and no longer is
      */
-    boolean abort(HttpServletResponse response);
+    boolean cancelPendingError(HttpServletResponse response);
 
-    /** Jetty aborts the connection on {@code sendError(-1)}. */
-    Container JETTY = response -> {
-        try {
-            response.sendError(-1);
-            return true;
-        } catch (Throwable notAborted) {
-            return false;
-        }
-    };
+    /**
+     * Ends the connection at once: nothing more is written, and the client sees an error, not a clean end (a TCP
+     * reset where the container allows it, so that even a body delimited by the connection's close is seen as cut).
+     *
+     * @return false when this container cannot, and only rethrowing the failure to it can
+     */
+    boolean abort(HttpServletResponse response, Throwable cause);
 
-    /** Tomcat, and any container without a quiet abort: a committed failure is rethrown for it to end. */
-    Container RETHROWING = response -> false;
+    /** @return whether writing this response to the client failed: the client went away */
+    boolean outputFailed(HttpServletResponse response);
 
-    /** The container serving {@code context}; {@link #RETHROWING} when it cannot tell. */
+    /** The container serving {@code context}; the generic Servlet API behaviour when it cannot tell. */
     static Container of(ServletContext context) {
         String serverInfo;
         try {
@@ -38,6 +46,51 @@ interface Container {
         } catch (RuntimeException unavailable) {
             serverInfo = null;
         }
-        return serverInfo != null && serverInfo.toLowerCase(Locale.ROOT).startsWith("jetty") ? JETTY : RETHROWING;
+        String server = serverInfo == null ? "" : serverInfo.toLowerCase(Locale.ROOT);
+        if (server.startsWith("jetty")) {
+            return new JettyContainer();
+        }
+        if (server.startsWith("apache tomcat")) {
+            return new TomcatContainer();
+        }
+        return Generic.INSTANCE;
+    }
+
+    /** The container's own response under any wrappers. */
+    static ServletResponse innermost(ServletResponse response) {
+        ServletResponse current = response;
+        for (int depth = 0; depth < 64 && current instanceof ServletResponseWrapper wrapper; depth++) {
+            current = wrapper.getResponse();
+        }
+        return current;
+    }
+
+    /** A container Backstop knows nothing special of: the Servlet API's word, and a rethrow to abort. */
+    final class Generic implements Container {
+        static final Generic INSTANCE = new Generic();
+
+        @Override
+        public boolean onTheWire(HttpServletResponse response) {
+            try {
+                return response.isCommitted();
+            } catch (RuntimeException broken) {
+                return true;
+            }
+        }
+
+        @Override
+        public boolean cancelPendingError(HttpServletResponse response) {
+            return false;
+        }
+
+        @Override
+        public boolean abort(HttpServletResponse response, Throwable cause) {
+            return false;
+        }
+
+        @Override
+        public boolean outputFailed(HttpServletResponse response) {
+            return false;
+        }
     }
 }

@@ -31,11 +31,15 @@ public final class FilterSettings {
     public static final String BACKGROUND_GRACE_PERIOD = "background-grace-period";
     public static final String LOG_STORM_INTERVAL = "log-storm-interval";
     public static final String UNCAUGHT_EXCEPTION_HANDLER = "uncaught-exception-handler";
+    public static final String KEEP_HEADERS = "keep-headers";
+    public static final String USE_ERROR_PAGES = "use-error-pages";
 
     public static final boolean DEFAULT_EXPOSE_STACK_TRACES = false;
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
     public static final String DEFAULT_PROBLEM_TYPE = "about:blank";
     public static final boolean DEFAULT_UNCAUGHT_EXCEPTION_HANDLER = false;
+    public static final String DEFAULT_KEEP_HEADERS = KeptHeaders.DEFAULT;
+    public static final boolean DEFAULT_USE_ERROR_PAGES = false;
 
     /** The init-params that configure a Backstop, which a filter joining one must not set. */
     private static final String[] BACKSTOP_PARAMS = {
@@ -58,6 +62,8 @@ public final class FilterSettings {
         public Integer maxChildTasks;
         public Duration backgroundGracePeriod;
         public Duration logStormInterval;
+        public KeptHeaders keepHeaders;
+        public Boolean useErrorPages;
 
         public Given copy() {
             Given copy = new Given();
@@ -71,6 +77,8 @@ public final class FilterSettings {
             copy.maxChildTasks = maxChildTasks;
             copy.backgroundGracePeriod = backgroundGracePeriod;
             copy.logStormInterval = logStormInterval;
+            copy.keepHeaders = keepHeaders;
+            copy.useErrorPages = useErrorPages;
             return copy;
         }
 
@@ -99,9 +107,12 @@ public final class FilterSettings {
     private final Duration backgroundGracePeriod;
     private final Duration logStormInterval;
     private final boolean uncaughtExceptionHandler;
+    private final KeptHeaders keepHeaders;
+    private final boolean useErrorPages;
 
     private FilterSettings(Backstop backstop, MeterRegistry registry, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
-            Duration grace, Duration logStormInterval, boolean uncaught) {
+            Duration grace, Duration logStormInterval, boolean uncaught, KeptHeaders keepHeaders,
+            boolean useErrorPages) {
         this.backstop = backstop;
         this.meterRegistry = registry;
         this.exposeStackTraces = expose;
@@ -112,6 +123,8 @@ public final class FilterSettings {
         this.backgroundGracePeriod = grace;
         this.logStormInterval = logStormInterval;
         this.uncaughtExceptionHandler = uncaught;
+        this.keepHeaders = keepHeaders;
+        this.useErrorPages = useErrorPages;
     }
 
     /** Code's settings, init-params for the rest, defaults for what neither gave. */
@@ -154,7 +167,10 @@ public final class FilterSettings {
                         : durationParam(LOG_STORM_INTERVAL, config.getInitParameter(LOG_STORM_INTERVAL),
                                 Backstop.DEFAULT_LOG_STORM_INTERVAL, "0, 500ms, 10s, 1m or PT10S"),
                 given.uncaughtExceptionHandler != null ? given.uncaughtExceptionHandler
-                        : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER));
+                        : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER),
+                given.keepHeaders != null ? given.keepHeaders : keepHeadersParam(config.getInitParameter(KEEP_HEADERS)),
+                given.useErrorPages != null ? given.useErrorPages
+                        : booleanParam(config, USE_ERROR_PAGES, DEFAULT_USE_ERROR_PAGES));
     }
 
     /**
@@ -175,7 +191,9 @@ public final class FilterSettings {
                         : Backstop.DEFAULT_BACKGROUND_GRACE_PERIOD,
                 given.logStormInterval != null ? given.logStormInterval : Backstop.DEFAULT_LOG_STORM_INTERVAL,
                 given.uncaughtExceptionHandler != null ? given.uncaughtExceptionHandler
-                        : DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
+                        : DEFAULT_UNCAUGHT_EXCEPTION_HANDLER,
+                given.keepHeaders != null ? given.keepHeaders : KeptHeaders.parse(DEFAULT_KEEP_HEADERS),
+                given.useErrorPages != null ? given.useErrorPages : DEFAULT_USE_ERROR_PAGES);
     }
 
     private static MeterRegistry defaultRegistry(ServletContext context) {
@@ -232,6 +250,16 @@ public final class FilterSettings {
         return uncaughtExceptionHandler;
     }
 
+    /** @return the headers that survive the reset before Backstop's 500 */
+    public KeptHeaders keepHeaders() {
+        return keepHeaders;
+    }
+
+    /** @return whether the container's error pages answer panics, after Backstop reported them */
+    public boolean useErrorPages() {
+        return useErrorPages;
+    }
+
     /** How a rejection at the cap tells the user to change it. */
     public static String capSetting() {
         return "RecoveryFilter.Builder.maxChildTasks or init-param '" + MAX_CHILD_TASKS + "' (default "
@@ -256,6 +284,15 @@ public final class FilterSettings {
                     + "; it must hold an instance of " + type.getName());
         }
         return type.cast(found);
+    }
+
+    private static KeptHeaders keepHeadersParam(String value) throws ServletException {
+        try {
+            return KeptHeaders.parse(value == null ? DEFAULT_KEEP_HEADERS : value);
+        } catch (IllegalArgumentException e) {
+            throw new ServletException("Init-param '" + KEEP_HEADERS + "' must list header names separated by commas ("
+                    + "a name may end in '*' to match a prefix), but has " + e.getMessage(), e);
+        }
     }
 
     private static int maxChildTasksParam(String value) throws ServletException {

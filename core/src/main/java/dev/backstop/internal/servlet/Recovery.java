@@ -13,6 +13,7 @@ import dev.backstop.internal.pipeline.Source;
 import dev.backstop.internal.tasks.RequestContext;
 import dev.backstop.internal.tasks.TaskRuntime;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
@@ -43,10 +44,15 @@ import java.io.IOException;
  */
 public final class Recovery {
 
+    /** Request attribute holding the error id, for the container's error page ({@code use-error-pages}). */
+    public static final String ERROR_ID_ATTRIBUTE = "dev.backstop.errorId";
+
     private final Pipeline pipeline;
     private final ErrorResponder responder;
     private final boolean customResponder;
     private final Container container;
+    private final KeptHeaders keptHeaders;
+    private final boolean useErrorPages;
     private final RequestContext.Binding binding;
     private final AsyncWatcher asyncWatcher = new AsyncWatcher(this);
 
@@ -55,13 +61,17 @@ public final class Recovery {
      * @param tasks the child-task runtime of the filter's Backstop, offered to the requests it guards
      * @param customResponder the user's responder, or null for the standard one
      * @param standard the standard responder
+     * @param keptHeaders the headers that survive the reset before the 500
+     * @param useErrorPages whether the container's error pages answer instead of the responder
      * @param context the filter's context, which tells the container
      */
     public Recovery(Pipeline pipeline, TaskRuntime tasks, ErrorResponder customResponder, StandardResponder standard,
-            ServletContext context) {
+            KeptHeaders keptHeaders, boolean useErrorPages, ServletContext context) {
         this.pipeline = pipeline;
         this.responder = customResponder != null ? customResponder : standard;
         this.customResponder = customResponder != null;
+        this.keptHeaders = keptHeaders;
+        this.useErrorPages = useErrorPages;
         this.container = Container.of(context);
         this.binding = new RequestContext.Binding(tasks, this);
     }
@@ -215,25 +225,25 @@ public final class Recovery {
             Throwable failure, boolean mayRethrow) throws IOException, ServletException {
         Report report = context == null ? null : context.earlier(failure);
         if (report == null) {
-            report = pipeline.report(failure, capture(request));
+            report = pipeline.report(failure, capture(request), container.outputFailed(response));
         }
         if (context != null) {
             context.handled(failure);
         }
         switch (report.kind()) {
             case FATAL -> {
-                // Never the container's page, which names the error and its message: a bare, empty 500 goes out
-                // first, then the error is rethrown for the container (on a request thread), or the cycle completed.
-                pipeline.response(Meters.OUTCOME_CONTAINER, Kind.FATAL); // counted before the client has it
-                commitBareError(response, true);
-                if (mayRethrow) {
-                    rethrow(failure);
+                // Never the container's page, which names the error and its message, and never rethrown to the
+                // container, which would log its stack again: a bare, empty 500, or an abort once bytes are out.
+                if (upgraded(response) || !takeOver(response)) {
+                    return abort(response, failure, Kind.FATAL, mayRethrow);
                 }
+                pipeline.response(Meters.OUTCOME_ERROR, Kind.FATAL); // counted before the client has it
+                commitBareError(response, true);
                 return true;
             }
             case CLIENT_ABORT -> {
                 // Nobody is listening; make sure the container does not try to finish the response either.
-                container.abort(response);
+                container.abort(response, failure);
                 return true;
             }
             case ABORT_REQUESTED -> {
@@ -247,8 +257,12 @@ public final class Recovery {
 
     private boolean answer(HttpServletRequest request, HttpServletResponse response, Throwable failure,
             String errorId, boolean mayRethrow) throws IOException, ServletException {
-        if (!resetIfUncommitted(response)) {
+        if (upgraded(response) || !takeOver(response)) {
+            // An upgraded connection (chi's rule) or bytes on the wire: never a 500 now, the connection ends.
             return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+        if (useErrorPages) {
+            return errorPage(request, response, failure, errorId, mayRethrow);
         }
         try {
             response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
@@ -257,14 +271,14 @@ public final class Recovery {
             pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
             return true;
         } catch (Throwable responderFailed) {
-            if (Classifier.isClientAbort(responderFailed)) {
+            if (Classifier.isClientAbort(responderFailed, container.outputFailed(response))) {
                 // The client left while we answered: count that, there is no one to answer.
-                pipeline.report(responderFailed, capture(request));
+                pipeline.report(responderFailed, capture(request), true);
                 return true;
             }
             pipeline.internalFailure(customResponder ? "respond" : "standard-respond", responderFailed, errorId);
         }
-        if (!resetIfUncommitted(response)) {
+        if (!takeOver(response)) {
             return abort(response, failure, Kind.PANIC, mayRethrow);
         }
         try {
@@ -278,17 +292,70 @@ public final class Recovery {
     }
 
     /**
+     * {@code use-error-pages}: the container's error page for the failure's type, or for 500, answers; the failure
+     * and its error id are in the request attributes it reads ({@value RequestDispatcher#ERROR_EXCEPTION} and
+     * {@value #ERROR_ID_ATTRIBUTE}).
+     */
+    private boolean errorPage(HttpServletRequest request, HttpServletResponse response, Throwable failure,
+            String errorId, boolean mayRethrow) throws IOException, ServletException {
+        try {
+            request.setAttribute(RequestDispatcher.ERROR_EXCEPTION, failure);
+            request.setAttribute(RequestDispatcher.ERROR_EXCEPTION_TYPE, failure.getClass());
+            request.setAttribute(ERROR_ID_ATTRIBUTE, errorId);
+            response.setHeader("Cache-Control", "no-store");
+            pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
+            response.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            return true;
+        } catch (Throwable refused) {
+            return abort(response, failure, Kind.PANIC, mayRethrow);
+        }
+    }
+
+    /** A connection that {@code request.upgrade()} switched to another protocol: it has no HTTP response to give. */
+    private static boolean upgraded(HttpServletResponse response) {
+        try {
+            return response.getStatus() == HttpServletResponse.SC_SWITCHING_PROTOCOLS;
+        } catch (RuntimeException unreadable) {
+            return false;
+        }
+    }
+
+    /**
+     * Takes the response over for Backstop's own answer, when nothing of it is on the wire (judged by the container's
+     * real state, not {@code isCommitted()}, which is true once {@code sendError} was called): a pending
+     * {@code sendError} is taken back, and the response reset, keeping the headers of {@code keep-headers}.
+     *
+     * @return false when bytes are on the wire, or the response refuses the reset: then it can only be aborted
+     */
+    private boolean takeOver(HttpServletResponse response) {
+        try {
+            if (container.onTheWire(response)) {
+                return false;
+            }
+            container.cancelPendingError(response);
+            keptHeaders.reset(response);
+            return true;
+        } catch (RuntimeException committedMeanwhile) {
+            // IllegalStateException when committed in between; anything else from a broken wrapper: the response
+            // cannot be trusted to take a clean 500, so it is aborted instead.
+            return false;
+        }
+    }
+
+    /**
      * Ends a response that must not look complete. Returns false when only the container can do it: then the async
      * cycle must not be completed (that would finish the body cleanly) and the container's own error handling runs.
      */
     private boolean abort(HttpServletResponse response, Throwable failure, Kind reason, boolean mayRethrow)
             throws IOException, ServletException {
-        if (container.abort(response)) {
+        if (container.abort(response, failure)) {
             pipeline.response(Meters.OUTCOME_ABORTED, reason);
             return true;
         }
         pipeline.response(Meters.OUTCOME_CONTAINER, reason);
-        commitBareError(response, false);
+        if (!upgraded(response)) {
+            commitBareError(response, false);
+        }
         if (mayRethrow) {
             rethrow(failure);
         }
@@ -296,17 +363,17 @@ public final class Recovery {
     }
 
     /**
-     * Before a failure is rethrown to the container: a container answers an uncommitted response with its own error
-     * page (it shows the exception's class and message, and keeps the handler's headers), but ends a committed one by
-     * closing the connection. So an uncommitted response is committed as a bare 500 first: for an abort, one whose
-     * body never ends properly; for a fatal error, an empty one ({@code complete}).
+     * Commits a bare 500 with no body: for a fatal error, a complete, empty one ({@code complete}); before a failure
+     * is rethrown to a container that cannot abort (which would answer an uncommitted response with its own page,
+     * showing the exception's class and message), one whose body never ends properly.
      */
-    private static void commitBareError(HttpServletResponse response, boolean complete) {
+    private void commitBareError(HttpServletResponse response, boolean complete) {
         try {
-            if (response.isCommitted()) {
+            if (container.onTheWire(response)) {
                 return;
             }
-            response.reset();
+            container.cancelPendingError(response);
+            keptHeaders.reset(response);
             response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
             response.setHeader("Cache-Control", "no-store");
             if (complete) {
@@ -315,20 +382,6 @@ public final class Recovery {
             response.flushBuffer();
         } catch (Throwable notCommitted) {
             // Then the container answers as it would without Backstop.
-        }
-    }
-
-    private static boolean resetIfUncommitted(HttpServletResponse response) {
-        try {
-            if (response.isCommitted()) {
-                return false;
-            }
-            response.reset();
-            return true;
-        } catch (RuntimeException committedMeanwhile) {
-            // IllegalStateException when committed in between; anything else from a broken wrapper: the response
-            // cannot be trusted to take a clean 500, so it is aborted instead.
-            return false;
         }
     }
 
