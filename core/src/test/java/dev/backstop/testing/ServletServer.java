@@ -1,5 +1,7 @@
 package dev.backstop.testing;
 
+import jakarta.servlet.Filter;
+import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -20,6 +22,24 @@ public interface ServletServer extends AutoCloseable {
 
     /** Maps {@code handler} as a servlet at {@code pathSpec} (servlet mapping syntax: {@code /x}, {@code /x/*}). */
     ServletServer route(String pathSpec, Handler handler);
+
+    /** Maps {@code servlet} (a framework's, say: Jersey's {@code ServletContainer}) at {@code pathSpec}. */
+    ServletServer servlet(String pathSpec, Servlet servlet);
+
+    /**
+     * Adds {@code filter} in front of RecoveryFilter, on the REQUEST, ASYNC and ERROR dispatches of {@code /*}: an
+     * application's own outer filter (one that sets a request id header, say).
+     */
+    ServletServer outerFilter(Filter filter);
+
+    /** A default error page, as Spring Boot registers one: for every exception and every error status. */
+    ServletServer errorPage(String location);
+
+    /** An error page for exceptions of {@code type} (and its subclasses). */
+    ServletServer errorPage(Class<? extends Throwable> type, String location);
+
+    /** An error page for the status {@code status}. */
+    ServletServer errorPage(int status, String location);
 
     ServletServer start() throws Exception;
 

@@ -2,10 +2,13 @@ package dev.backstop.testing;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.Servlet;
 import java.net.URI;
 import java.util.EnumSet;
 import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.ErrorPageErrorHandler;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.FilterMapping;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
@@ -69,6 +72,56 @@ public final class TestServer implements ServletServer {
         ServletHolder holder = new ServletHolder(ServletServer.servlet(handler));
         holder.setAsyncSupported(true);
         context.addServlet(holder, pathSpec);
+        return this;
+    }
+
+    @Override
+    public TestServer servlet(String pathSpec, Servlet servlet) {
+        ServletHolder holder = new ServletHolder(servlet);
+        holder.setAsyncSupported(true);
+        context.addServlet(holder, pathSpec);
+        return this;
+    }
+
+    @Override
+    public TestServer outerFilter(Filter filter) {
+        FilterHolder holder = new FilterHolder(filter);
+        holder.setAsyncSupported(true);
+        holder.setName("outer-" + System.identityHashCode(filter));
+        FilterMapping mapping = new FilterMapping();
+        mapping.setFilterName(holder.getName());
+        mapping.setPathSpec("/*");
+        mapping.setDispatcherTypes(EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR));
+        context.getServletHandler().prependFilter(holder);
+        context.getServletHandler().prependFilterMapping(mapping);
+        return this;
+    }
+
+    /** The context's error-page handler, installed on first use. */
+    private ErrorPageErrorHandler errorPages() {
+        if (context.getErrorHandler() instanceof ErrorPageErrorHandler pages) {
+            return pages;
+        }
+        ErrorPageErrorHandler pages = new ErrorPageErrorHandler();
+        context.setErrorHandler(pages);
+        return pages;
+    }
+
+    @Override
+    public TestServer errorPage(String location) {
+        errorPages().addErrorPage(ErrorPageErrorHandler.GLOBAL_ERROR_PAGE, location);
+        return this;
+    }
+
+    @Override
+    public TestServer errorPage(Class<? extends Throwable> type, String location) {
+        errorPages().addErrorPage(type, location);
+        return this;
+    }
+
+    @Override
+    public TestServer errorPage(int status, String location) {
+        errorPages().addErrorPage(status, location);
         return this;
     }
 

@@ -2,6 +2,7 @@ package dev.backstop.testing;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
+import jakarta.servlet.Servlet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import org.apache.catalina.Wrapper;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.ErrorPage;
 import org.apache.tomcat.util.descriptor.web.FilterDef;
 import org.apache.tomcat.util.descriptor.web.FilterMap;
 
@@ -108,6 +110,69 @@ public final class TomcatServer implements ServletServer {
         wrapper.setAsyncSupported(true);
         context.addServletMappingDecoded(pathSpec, name);
         return this;
+    }
+
+    @Override
+    public TomcatServer servlet(String pathSpec, Servlet servlet) {
+        checkNotStarted();
+        String name = "servlet-" + servlets++;
+        Wrapper wrapper = Tomcat.addServlet(context, name, servlet);
+        wrapper.setAsyncSupported(true);
+        context.addServletMappingDecoded(pathSpec, name);
+        return this;
+    }
+
+    @Override
+    public TomcatServer outerFilter(Filter filter) {
+        checkNotStarted();
+        String name = "outer-" + System.identityHashCode(filter);
+        FilterDef definition = new FilterDef();
+        definition.setFilterName(name);
+        definition.setFilter(filter);
+        definition.setFilterClass(filter.getClass().getName());
+        definition.setAsyncSupported("true");
+        context.addFilterDef(definition);
+        FilterMap mapping = new FilterMap();
+        mapping.setFilterName(name);
+        mapping.addURLPattern("/*");
+        for (DispatcherType type : new DispatcherType[] {
+                DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR}) {
+            mapping.setDispatcher(type.name());
+        }
+        context.addFilterMapBefore(mapping);
+        return this;
+    }
+
+    @Override
+    public TomcatServer errorPage(String location) {
+        ErrorPage page = new ErrorPage(); // neither a code nor an exception type: the default page
+        page.setLocation(location);
+        context.addErrorPage(page);
+        return this;
+    }
+
+    @Override
+    public TomcatServer errorPage(Class<? extends Throwable> type, String location) {
+        ErrorPage page = new ErrorPage();
+        page.setExceptionType(type.getName());
+        page.setLocation(location);
+        context.addErrorPage(page);
+        return this;
+    }
+
+    @Override
+    public TomcatServer errorPage(int status, String location) {
+        ErrorPage page = new ErrorPage();
+        page.setErrorCode(status);
+        page.setLocation(location);
+        context.addErrorPage(page);
+        return this;
+    }
+
+    private void checkNotStarted() {
+        if (tomcat.getServer().getState() != LifecycleState.NEW) {
+            throw new IllegalStateException("configure the server before start()");
+        }
     }
 
     @Override
