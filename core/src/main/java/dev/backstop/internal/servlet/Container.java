@@ -1,6 +1,8 @@
 package dev.backstop.internal.servlet;
 
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletResponse;
@@ -37,6 +39,16 @@ interface Container {
 
     /** @return whether writing this response to the client failed: the client went away */
     boolean outputFailed(HttpServletResponse response);
+
+    /**
+     * Puts {@code failure} where the container's error-page lookup finds it, before a {@code sendError(500)} lets the
+     * container's error page for its type, or for the status, answer: the Servlet API's
+     * {@code jakarta.servlet.error.exception} attributes, and whatever else the container reads.
+     */
+    default void describeError(ServletRequest request, Throwable failure) {
+        request.setAttribute(RequestDispatcher.ERROR_EXCEPTION, failure);
+        request.setAttribute(RequestDispatcher.ERROR_EXCEPTION_TYPE, failure.getClass());
+    }
 
     /** The container serving {@code context}; the generic Servlet API behaviour when it cannot tell. */
     static Container of(ServletContext context) {

@@ -1,5 +1,6 @@
 package dev.backstop.internal.servlet;
 
+import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -15,6 +16,9 @@ import java.nio.channels.NetworkChannel;
  * applications); the handles are found once per response class.
  */
 final class JettyContainer implements Container {
+
+    /** The request attribute Jetty's error handler reads the failure from (not the Servlet API's). */
+    private static final String ERROR_EXCEPTION = "org.eclipse.jetty.server.error_exception";
 
     private volatile Handles handles;
 
@@ -127,6 +131,12 @@ final class JettyContainer implements Container {
         } catch (Throwable notAborted) {
             return false;
         }
+    }
+
+    @Override
+    public void describeError(ServletRequest request, Throwable failure) {
+        Container.super.describeError(request, failure);
+        request.setAttribute(ERROR_EXCEPTION, failure);
     }
 
     @Override

@@ -299,8 +299,7 @@ public final class Recovery {
     private boolean errorPage(HttpServletRequest request, HttpServletResponse response, Throwable failure,
             String errorId, boolean mayRethrow) throws IOException, ServletException {
         try {
-            request.setAttribute(RequestDispatcher.ERROR_EXCEPTION, failure);
-            request.setAttribute(RequestDispatcher.ERROR_EXCEPTION_TYPE, failure.getClass());
+            container.describeError(request, failure);
             request.setAttribute(ERROR_ID_ATTRIBUTE, errorId);
             response.setHeader("Cache-Control", "no-store");
             pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
