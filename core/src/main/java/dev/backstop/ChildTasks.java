@@ -5,9 +5,9 @@ import dev.backstop.internal.tasks.TaskGroup;
 import jakarta.servlet.ServletRequest;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -16,9 +16,10 @@ import java.util.concurrent.RejectedExecutionException;
  * disappears into an unread future.
  * <pre>{@code
  * try (ChildTasks tasks = ChildTasks.open(request)) {
- *     tasks.go("price", () -> prices.load(id));
- *     tasks.go("stock", () -> stock.load(id));
+ *     TaskHandle<Price> price = tasks.submit("price", () -> prices.load(id));
+ *     tasks.go("audit", () -> audit.record(id));
  *     tasks.await();                       // throws ChildTaskException if any task failed
+ *     render(price.get());                 // no checked exception once await() returned
  * }
  * }</pre>
  *
@@ -34,11 +35,24 @@ import java.util.concurrent.RejectedExecutionException;
  *       suppressed. When it reaches {@link RecoveryFilter}, the panic is not logged again and the 500 carries the
  *       child's error id.</li>
  *   <li>Default policy: wait for every task. {@link Builder#failFast()}: the first failure cancels the group.
- *       {@link Builder#timeout(Duration)}: the group is cancelled at the deadline. Cancelling interrupts running
- *       tasks; tasks not started yet never start. Both are counted as {@code cancelled}.</li>
+ *       {@link Builder#timeout(Duration)}: the group is cancelled at the deadline and {@link #await()} throws at
+ *       once. Cancelling interrupts running tasks; tasks not started yet never start. Both are counted as
+ *       {@code cancelled}. {@link #cancellation()} says why a group was cancelled, as Go's {@code context.Cause}
+ *       does.</li>
+ *   <li>A deadline is a deadline: {@link #close()} waits for cancelled tasks at most the
+ *       {@linkplain Builder#gracePeriod(Duration) grace period} (one second by default),
+ *       then abandons those that ignore the interrupt (a socket read on a platform thread does): each is logged at
+ *       WARN and counted as {@code abandoned}, keeps its slot under the application-wide cap until it ends, and
+ *       what it throws then is still logged. So a request that waits for its group never takes longer than
+ *       timeout + grace period, on any JDK and any executor.</li>
+ *   <li>A request thread goes back to its container without an interrupt flag: the handler sees the interrupt
+ *       that an interrupted {@code await()} or {@code go()} keeps, and the filter clears it when the dispatch
+ *       ends (a DEBUG line).</li>
  *   <li>The request object never reaches a task. The method, path and SLF4J MDC are captured when the group opens
  *       and installed in each task's thread while it runs; the thread is named {@code group/task (backstop)}.
- *       Never touch the request or response from a task: containers recycle them.</li>
+ *       Every line about the group (leaks, unobserved and late failures) and the callbacks of
+ *       {@link #completion()} get the same MDC, whichever thread runs them. Never touch the request or response
+ *       from a task: containers recycle them.</li>
  *   <li>When the request ends (the filter returns, or the async cycle completes, times out or fails), a group that
  *       was neither closed nor fully waited for is closed, its tasks cancelled, and it is logged once at WARN as a
  *       leak naming where it was opened, and counted in {@code backstop.leaked.groups}.</li>
@@ -55,6 +69,9 @@ public final class ChildTasks implements AutoCloseable {
 
     /** The name of a group that was given none. */
     public static final String DEFAULT_NAME = "tasks";
+
+    /** Default of {@link Builder#gracePeriod(Duration)}: one second. */
+    public static final Duration DEFAULT_GRACE_PERIOD = Duration.ofSeconds(1);
 
     /** A task body: a lambda that may throw any exception. */
     @FunctionalInterface
@@ -136,15 +153,17 @@ public final class ChildTasks implements AutoCloseable {
     }
 
     /**
-     * Starts a task that returns a value. Its failure is also the group's; reading it through the future counts as
-     * observing it. {@code cancel(true)} on the future interrupts the task if it is running.
+     * Starts a task that returns a value, and returns its handle: after a successful {@link #await()},
+     * {@link TaskHandle#get()} gives the value with no checked exception to catch. Its failure is also the group's;
+     * reading it through the handle counts as observing it. Waits for a slot like {@link #go(Task)}, and throws as it
+     * does.
      */
-    public <T> Future<T> submit(Callable<T> task) {
+    public <T> TaskHandle<T> submit(Callable<T> task) {
         return group.<T>start(null, Objects.requireNonNull(task, "task cannot be null"), false);
     }
 
     /** Like {@link #submit(Callable)}, with a name. */
-    public <T> Future<T> submit(String name, Callable<T> task) {
+    public <T> TaskHandle<T> submit(String name, Callable<T> task) {
         return group.<T>start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), false);
     }
 
@@ -184,19 +203,57 @@ public final class ChildTasks implements AutoCloseable {
         return group.completion();
     }
 
-    /** @return whether the group was cancelled (by fail-fast, timeout, {@link #cancel()}, interrupt or close) */
+    /**
+     * @return whether the group was cancelled: by fail-fast, its timeout, {@link #cancel()}, an interrupt, the end of
+     *     its request, or {@link #close()} (a closed group is done, as errgroup's context is after {@code Wait})
+     */
     public boolean isCancelled() {
         return group.isCancelled();
     }
 
+    /**
+     * Why the group was cancelled, Go's {@code context.Cause}: empty while it is not; else the first reason, with the
+     * failure that cancelled a fail-fast group, or the reason given to {@link #cancel(String)}.
+     * <pre>{@code
+     * tasks.cancellation().ifPresent(c -> log.info("gave up: {}", c));   // e.g. TIMEOUT, FAIL_FAST
+     * }</pre>
+     */
+    public Optional<Cancellation> cancellation() {
+        TaskGroup.Reason reason = group.cancelReason();
+        if (reason == null) {
+            return Optional.empty();
+        }
+        Cancellation.Reason shown = switch (reason) {
+            case FAILURE -> Cancellation.Reason.FAIL_FAST;
+            case TIMEOUT -> Cancellation.Reason.TIMEOUT;
+            case INTERRUPT -> Cancellation.Reason.INTERRUPTED;
+            case CANCEL -> Cancellation.Reason.CANCELLED;
+            case CLOSE -> Cancellation.Reason.CLOSED;
+            case REQUEST_END -> Cancellation.Reason.REQUEST_ENDED;
+        };
+        return Optional.of(new Cancellation(shown, group.cancelCause()));
+    }
+
     /** Cancels the group: running tasks are interrupted, tasks not started yet never start. */
     public void cancel() {
-        group.cancel();
+        group.cancel(null);
     }
 
     /**
-     * Cancels unfinished tasks, waits for them to stop, and logs checked failures nobody observed. After it,
-     * {@code go} throws {@link IllegalStateException}. Idempotent.
+     * Like {@link #cancel()}, saying why: {@link #cancellation()} then carries a {@code CancellationException} with
+     * {@code reason} as its message. Only the first cancel of a group counts.
+     */
+    public void cancel(String reason) {
+        group.cancel(Objects.requireNonNull(reason, "reason cannot be null"));
+    }
+
+    /**
+     * Cancels unfinished tasks, waits for them to stop for at most the {@linkplain Builder#gracePeriod(Duration)
+     * grace period}, and logs checked failures nobody observed. A task still running then ignored its interrupt: it
+     * is abandoned (logged at WARN, counted as {@code abandoned}, its slot under the application-wide cap kept until
+     * it ends, what it throws then still logged), so that close() never holds the request longer than the grace
+     * period. After it, {@code go} throws {@link IllegalStateException} and {@link #isCancelled()} is true.
+     * Idempotent.
      */
     @Override
     public void close() {
@@ -230,6 +287,57 @@ public final class ChildTasks implements AutoCloseable {
     }
 
     /**
+     * Why a group was cancelled, and what cancelled it: Go's {@code context.Cause}. Immutable.
+     */
+    public static final class Cancellation {
+
+        /** Who cancelled the group. */
+        public enum Reason {
+            /** A task failed in a {@link Builder#failFast() fail-fast} group; the cause is its failure. */
+            FAIL_FAST,
+            /** The {@link Builder#timeout(Duration) timeout} passed; the cause is a {@code TimeoutException}. */
+            TIMEOUT,
+            /**
+             * The handler called {@link #cancel()} or {@link #cancel(String)}; the cause is a
+             * {@code CancellationException} whose message is the reason given.
+             */
+            CANCELLED,
+            /**
+             * The thread waiting in {@link #await()}, or for a slot in {@code go}, was interrupted; the cause is an
+             * {@code InterruptedException}.
+             */
+            INTERRUPTED,
+            /** The request ended with the group still open (a leak); the cause is a {@code CancellationException}. */
+            REQUEST_ENDED,
+            /** {@link #close()}, after everything else went well; the cause is a {@code CancellationException}. */
+            CLOSED
+        }
+
+        private final Reason reason;
+        private final Throwable cause;
+
+        Cancellation(Reason reason, Throwable cause) {
+            this.reason = reason;
+            this.cause = cause;
+        }
+
+        /** @return who cancelled the group */
+        public Reason reason() {
+            return reason;
+        }
+
+        /** @return what cancelled it: see {@link Reason}; never null */
+        public Throwable cause() {
+            return cause;
+        }
+
+        @Override
+        public String toString() {
+            return reason + ": " + cause.getMessage();
+        }
+    }
+
+    /**
      * Options for a group. Not thread-safe; the options are fixed when {@link #open()} is called, and the builder
      * refuses changes after that.
      */
@@ -240,6 +348,7 @@ public final class ChildTasks implements AutoCloseable {
         private boolean failFast;
         private int limit;
         private Duration timeout;
+        private Duration gracePeriod = DEFAULT_GRACE_PERIOD;
         private boolean opened;
 
         private Builder(ServletRequest request) {
@@ -282,6 +391,22 @@ public final class ChildTasks implements AutoCloseable {
         }
 
         /**
+         * How long {@link ChildTasks#close()} (and the end of the request, for a group left open) waits for cancelled
+         * tasks to stop before abandoning those that ignore the interrupt. Zero abandons them at once. Default
+         * {@link ChildTasks#DEFAULT_GRACE_PERIOD} (1 s). With a {@link #timeout(Duration) timeout}, a request that
+         * waits for its group ends within timeout + grace period, whatever its tasks do.
+         */
+        public Builder gracePeriod(Duration gracePeriod) {
+            checkOpen();
+            Objects.requireNonNull(gracePeriod, "gracePeriod cannot be null");
+            if (gracePeriod.isNegative()) {
+                throw new IllegalArgumentException("gracePeriod cannot be negative, but was " + gracePeriod);
+            }
+            this.gracePeriod = gracePeriod;
+            return this;
+        }
+
+        /**
          * @return the open group; its options are fixed from now on
          * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
          */
@@ -295,7 +420,7 @@ public final class ChildTasks implements AutoCloseable {
                         + "ServletContext.addFilter), and open groups while the request is in progress");
             }
             opened = true;
-            return new ChildTasks(TaskGroup.open(context, request, name, failFast, limit, timeout,
+            return new ChildTasks(TaskGroup.open(context, request, name, failFast, limit, timeout, gracePeriod,
                     ChildTaskException::new));
         }
 

@@ -128,8 +128,8 @@ class ChildTasksEdgeCasesTest {
                     } catch (IllegalStateException e) {
                         fromGet.set(e);
                     }
-                    return null;
-                }));
+                    return (Void) null;
+                }).toFuture());
                 published.countDown();
                 tasks.await();
             }
@@ -223,7 +223,7 @@ class ChildTasksEdgeCasesTest {
             try (ChildTasks tasks = ChildTasks.open(request)) {
                 Future<Object> future = tasks.submit("unreadable", () -> {
                     throw new Unreadable();
-                });
+                }).toFuture();
                 try {
                     future.get(5, TimeUnit.SECONDS);
                     throw new AssertionError("expected a failure");
@@ -305,7 +305,7 @@ class ChildTasksEdgeCasesTest {
                     running.countDown();
                     Blocking.ignoringInterrupts(release);
                     return "finished anyway";
-                });
+                }).toFuture();
                 running.await();
                 assertThat(future.cancel(false)).isTrue();
                 assertThat(future.isCancelled()).isTrue();

@@ -323,10 +323,10 @@ class ChildTasksTest {
     void submitReturnsValuesAndFailuresThroughFutures() throws Throwable {
         requests.run(request -> {
             try (ChildTasks tasks = ChildTasks.open(request)) {
-                Future<Integer> answer = tasks.submit("answer", () -> 42);
-                Future<String> failing = tasks.submit("failing", () -> {
+                Future<Integer> answer = tasks.submit("answer", () -> 42).toFuture();
+                Future<String> failing = tasks.<String>submit("failing", () -> {
                     throw new IOException("not found");
-                });
+                }).toFuture();
                 assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo(42);
                 assertThatThrownBy(failing::get).isInstanceOf(ExecutionException.class)
                         .cause().isInstanceOf(IOException.class).hasMessage("not found");
@@ -349,8 +349,8 @@ class ChildTasksTest {
                 Future<Void> blocked = tasks.submit(() -> {
                     started.countDown();
                     new CountDownLatch(1).await();
-                    return null;
-                });
+                    return (Void) null;
+                }).toFuture();
                 started.await();
                 blocked.cancel(true);
                 assertThatThrownBy(() -> blocked.get(5, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);

@@ -169,6 +169,17 @@ public final class TomcatServer implements ServletServer {
         return this;
     }
 
+    /**
+     * Caps the connector's request threads at {@code threads}: with one, every request runs on the same thread,
+     * whatever connection it came on (Tomcat closes the connection after a 500, so pipelining cannot show that).
+     */
+    public TomcatServer maxThreads(int threads) {
+        checkNotStarted();
+        connector.setProperty("maxThreads", String.valueOf(threads));
+        connector.setProperty("minSpareThreads", String.valueOf(threads));
+        return this;
+    }
+
     private void checkNotStarted() {
         if (tomcat.getServer().getState() != LifecycleState.NEW) {
             throw new IllegalStateException("configure the server before start()");

@@ -1,5 +1,7 @@
 package dev.backstop.internal.pipeline;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -159,6 +161,39 @@ public final class Guard {
             return mdc;
         }
 
+        /**
+         * Adds to the current thread's MDC the entries of this context it lacks, for lines written about a request
+         * from a thread that is not running its work (a completion callback, a timer, a container's async event);
+         * the thread's own entries win. Closing the result removes what was added. Never throws.
+         */
+        public Added addMissing() {
+            if (mdc == null || mdc.isEmpty()) {
+                return Added.NOTHING;
+            }
+            List<String> added = null;
+            try {
+                for (Map.Entry<String, String> entry : mdc.entrySet()) {
+                    if (MDC.get(entry.getKey()) == null) {
+                        MDC.put(entry.getKey(), entry.getValue());
+                        if (added == null) {
+                            added = new ArrayList<>(mdc.size());
+                        }
+                        added.add(entry.getKey());
+                    }
+                }
+            } catch (RuntimeException noMdc) {
+                // An MDC adapter that fails: the lines go out without it.
+            }
+            return added == null ? Added.NOTHING : new Added(added);
+        }
+
+        /** Runs {@code action} with {@link #addMissing()} in effect. */
+        public void runWith(Runnable action) {
+            try (Added ignored = addMissing()) {
+                action.run();
+            }
+        }
+
         /** Installs this context (clearing what the thread had); returns what to restore. */
         Map<String, String> install() {
             if (mdc == null) {
@@ -182,6 +217,28 @@ public final class Guard {
                 set(previous);
             } catch (RuntimeException noMdc) {
                 // Nothing to restore with.
+            }
+        }
+
+        /** What {@link #addMissing()} added to a thread's MDC, removed again by {@link #close()}. */
+        public static final class Added implements AutoCloseable {
+            static final Added NOTHING = new Added(List.of());
+
+            private final List<String> keys;
+
+            private Added(List<String> keys) {
+                this.keys = keys;
+            }
+
+            @Override
+            public void close() {
+                for (String key : keys) {
+                    try {
+                        MDC.remove(key);
+                    } catch (RuntimeException noMdc) {
+                        // Nothing to remove with.
+                    }
+                }
             }
         }
 

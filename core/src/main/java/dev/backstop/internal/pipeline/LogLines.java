@@ -120,12 +120,45 @@ public final class LogLines {
     }
 
     /** {@code child task group leaked: '<group>' opened at <frame> was still open when its request ended ...}, WARN. */
-    void groupLeaked(String group, String openedAt, String method, String path, int cancelled) {
+    void groupLeaked(String group, String openedAt, String method, String path, int cancelled, int abandoned) {
         warn("child task group leaked: '" + Texts.escape(group, 128) + "' opened at " + openedAt
                 + " was still open when its request ended (method=" + Texts.escape(String.valueOf(method), 32)
                 + " path=" + Texts.escape(String.valueOf(path), Texts.MAX_TEXT) + "); " + cancelled
-                + " tasks were cancelled. Close it with try-with-resources, or wait for it with await() or completion()",
-                null);
+                + " tasks were cancelled" + (abandoned > 0 ? ", " + abandoned + " abandoned" : "")
+                + ". Close it with try-with-resources, or wait for it with await() or completion()", null);
+    }
+
+    /**
+     * {@code child task abandoned: still running <grace> after group '<group>' (opened at <frame>) was closed ...},
+     * WARN.
+     */
+    void taskAbandoned(String grace, String openedAt, Capture where) {
+        warn("child task abandoned: still running " + grace + " after its group was closed, and interrupted; the "
+                + "request goes on without it " + context(where) + " opened_at=" + openedAt + ". It keeps its slot "
+                + "under max-child-tasks until it ends, and what it throws is still reported. Make the task "
+                + "respond to interrupts (or give its blocking calls a timeout)", null);
+    }
+
+    /** {@code abandoned child task failed: ...}, WARN with stack: a checked failure nobody can observe any more. */
+    void abandonedTaskFailed(Throwable failure, Capture where) {
+        warn("abandoned child task failed after its group stopped waiting for it " + context(where) + " exception="
+                + failure.getClass().getName() + " message=\"" + Texts.escape(Texts.message(failure), Texts.MAX_TEXT)
+                + "\"", failure);
+    }
+
+    /** {@code abandoned child task ended: outcome=<tag> ...}, DEBUG. */
+    void abandonedTaskEnded(String outcome, Capture where) {
+        if (debugEnabled()) {
+            debug("abandoned child task ended: outcome=" + outcome + " " + context(where));
+        }
+    }
+
+    /** {@code interrupt flag cleared as the request's dispatch ended ...}, DEBUG. */
+    void interruptCleared(Capture where) {
+        if (debugEnabled()) {
+            debug("interrupt flag cleared as the request's dispatch ended, so that the container's thread does not "
+                    + "carry it into its next request " + context(where));
+        }
     }
 
     /** {@code unobserved child task failure: nobody called await(), completion() or get() ...}, WARN, with stack. */

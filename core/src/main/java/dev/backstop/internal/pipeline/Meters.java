@@ -211,7 +211,7 @@ public final class Meters {
         if (counter == null) {
             counter = Counter.builder(TASKS)
                     .description("Child tasks that finished, by kind (scoped to a request or background) and outcome "
-                            + "(success, failure, panic, cancelled, rejected).")
+                            + "(success, failure, panic, cancelled, rejected, abandoned).")
                     .baseUnit("tasks")
                     .tag("kind", kind.tag())
                     .tag("outcome", outcome.tag())

@@ -139,9 +139,36 @@ public final class Pipeline {
     }
 
     /** A child-task group was still open when its request ended: counted and logged at WARN. */
-    public void groupLeaked(String group, String openedAt, String method, String path, int cancelled) {
+    public void groupLeaked(String group, String openedAt, String method, String path, int cancelled,
+            int abandoned) {
         count(meters::leakedGroup);
-        log.groupLeaked(group, openedAt, method, path, cancelled);
+        log.groupLeaked(group, openedAt, method, path, cancelled, abandoned);
+    }
+
+    /**
+     * A child task still running when its group's grace period ran out: counted as {@code abandoned} and logged at
+     * WARN.
+     */
+    public void taskAbandoned(Duration grace, String openedAt, Capture where) {
+        count(() -> meters.task(TaskKind.SCOPED, TaskOutcome.ABANDONED));
+        log.taskAbandoned(String.valueOf(grace), openedAt, where);
+    }
+
+    /**
+     * An abandoned child task ended: a checked failure is logged at WARN (a panic was reported when it happened);
+     * any other end at DEBUG. Not counted again: {@code abandoned} was its outcome.
+     */
+    public void abandonedTaskEnded(TaskOutcome outcome, Throwable failure, Capture where) {
+        if (outcome == TaskOutcome.FAILURE && failure != null) {
+            log.abandonedTaskFailed(failure, where);
+        } else {
+            log.abandonedTaskEnded(outcome.tag(), where);
+        }
+    }
+
+    /** The filter cleared an interrupt flag left on a request thread: DEBUG. */
+    public void interruptCleared(Capture where) {
+        log.interruptCleared(where);
     }
 
     /** A checked child failure that nobody observed before its group closed: logged at WARN with its stack. */

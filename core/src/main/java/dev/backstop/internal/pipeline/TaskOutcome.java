@@ -11,7 +11,13 @@ public enum TaskOutcome {
     /** Never started because its group was cancelled, or stopped by the interrupt that cancelled it. */
     CANCELLED("cancelled"),
     /** Not started: the application-wide cap was reached or the executor refused it. */
-    REJECTED("rejected");
+    REJECTED("rejected"),
+    /**
+     * Still running when its group's grace period ran out (it ignored the interrupt): the group stopped waiting for
+     * it. Its final outcome; what it throws later is still logged, and a panic still counted in
+     * {@code backstop.panics}.
+     */
+    ABANDONED("abandoned");
 
     private final String tag;
 

@@ -3,6 +3,7 @@ package dev.backstop.internal.servlet;
 import dev.backstop.ErrorResponder;
 import dev.backstop.Failure;
 import dev.backstop.internal.pipeline.Capture;
+import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Classifier;
 import dev.backstop.internal.pipeline.Kind;
 import dev.backstop.internal.pipeline.LogLines;
@@ -140,8 +141,10 @@ public final class Recovery {
      */
     public void failAsync(HttpServletRequest request, HttpServletResponse response, AsyncContext async,
             Throwable failure) {
-        try {
-            RequestContext context = RequestContext.existing(request);
+        RequestContext context = RequestContext.existing(request);
+        // Often on a thread that is not the request's (a completion callback, the container's async error event):
+        // the lines about it carry the request's MDC all the same.
+        try (Guard.Context.Added ignored = context == null ? null : context.context().addMissing()) {
             if (context != null && context.wasHandled(failure)) {
                 return;
             }
@@ -205,12 +208,28 @@ public final class Recovery {
      * @param outer what {@link #enter} returned
      */
     public void exit(HttpServletRequest request, HttpServletResponse response, Object outer) {
+        boolean outermost;
         if (outer instanceof RequestContext.Binding binding) {
-            RequestContext.leave(request, binding);
-            return;
+            outermost = RequestContext.leave(request, binding);
+        } else {
+            RequestContext.leave(request, null);
+            outermost = true;
+            endOrWatch(request, response);
         }
+        if (outermost && Thread.interrupted()) {
+            // Set by an interrupted await() or go(), or by whoever interrupted the handler: the handler saw it; the
+            // container's next request on this thread (a pipelined one, say) must not start interrupted.
+            pipeline.interruptCleared(capture(request));
+        }
+    }
+
+    private void endOrWatch(HttpServletRequest request, HttpServletResponse response) {
         try {
             if (request.isAsyncStarted()) {
+                RequestContext context = RequestContext.existing(request);
+                if (context != null) {
+                    context.rememberContextIfNone(); // whatever ends the request runs on another thread
+                }
                 request.getAsyncContext().addListener(asyncWatcher, request, response);
                 return;
             }

@@ -1,5 +1,6 @@
 package dev.backstop.internal.tasks;
 
+import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Report;
 import dev.backstop.internal.pipeline.Texts;
 import jakarta.servlet.DispatcherType;
@@ -57,6 +58,12 @@ public final class RequestContext {
 
     // The filter nearest the servlet: a nested filter swaps itself in for its chain and back out after it.
     private volatile Binding binding;
+    // Filters of this request's current dispatch that entered and have not left: the last to leave is the outermost.
+    // Dispatches of one request never overlap, and the container orders them.
+    private volatile int depth = 1;
+    // The request's MDC, for lines written about it on other threads: captured when a group opens, or when a dispatch
+    // leaves the request in async mode.
+    private volatile Guard.Context mdc;
 
     // Guarded by this.
     private boolean captured;
@@ -84,6 +91,7 @@ public final class RequestContext {
         if (request.getAttribute(ATTRIBUTE) instanceof RequestContext context && !context.isEnded()) {
             Binding outer = context.binding;
             context.binding = binding;
+            context.depth++;
             return outer;
         }
         // A new request; or a dispatch after its request ended (an ERROR dispatch after a sendError), which the
@@ -96,12 +104,20 @@ public final class RequestContext {
         return ended;
     }
 
-    /** A dispatch that {@link #enter} did not make the context for leaves: the outer binding is put back. */
-    public static void leave(ServletRequest request, Binding outer) {
+    /**
+     * A filter's dispatch leaves: the outer binding is put back (when {@link #enter} returned one).
+     *
+     * @return whether this was the outermost filter of the dispatch, the last to leave it
+     */
+    public static boolean leave(ServletRequest request, Binding outer) {
         RequestContext context = existing(request);
-        if (context != null && outer != null) {
+        if (context == null) {
+            return true;
+        }
+        if (outer != null) {
             context.binding = outer;
         }
+        return --context.depth <= 0;
     }
 
     /**
@@ -159,6 +175,27 @@ public final class RequestContext {
         return binding.tasks;
     }
 
+    /** Keeps {@code context} as the request's MDC for lines written on other threads; the latest group's wins. */
+    void rememberContext(Guard.Context context) {
+        mdc = context;
+    }
+
+    /**
+     * Keeps the current thread's MDC as the request's, when no group has given one yet: called as a dispatch leaves
+     * the request in async mode, since whatever ends it will run on another thread.
+     */
+    public void rememberContextIfNone() {
+        if (mdc == null) {
+            mdc = Guard.capture();
+        }
+    }
+
+    /** @return the request's MDC, for lines written about it on other threads ({@link Guard.Context#addMissing()}) */
+    public Guard.Context context() {
+        Guard.Context context = mdc;
+        return context == null ? Guard.Context.NONE : context;
+    }
+
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */
     public void background(ServletRequest request, String name, Callable<?> body) {
         synchronized (this) {
@@ -208,8 +245,10 @@ public final class RequestContext {
             }
             left = new ArrayList<>(open);
         }
+        // One clock for all: the request ends within the longest grace period of its groups, not their sum.
+        long start = System.nanoTime();
         for (TaskGroup group : left) {
-            group.closeAtRequestEnd();
+            group.closeAtRequestEnd(start);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.backstop.internal.tasks;
 
+import dev.backstop.TaskHandle;
 import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Pipeline;
 import dev.backstop.internal.pipeline.TaskKind;
@@ -13,7 +14,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeoutException;
@@ -41,7 +41,21 @@ public final class TaskGroup {
 
     private static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 64 : 0;
 
-    private enum Reason { FAILURE, TIMEOUT, INTERRUPT, CANCEL, CLOSE }
+    /** Why a group was cancelled; the first reason wins. */
+    public enum Reason {
+        /** A task failed in a fail-fast group. */
+        FAILURE,
+        /** The group's timeout passed. */
+        TIMEOUT,
+        /** The thread in {@code await()} or waiting for a slot in {@code go()} was interrupted. */
+        INTERRUPT,
+        /** The application called {@code cancel()}. */
+        CANCEL,
+        /** The group was closed. */
+        CLOSE,
+        /** The request ended with the group still open. */
+        REQUEST_END
+    }
 
     private final TaskRuntime runtime;
     private final RequestContext request;
@@ -50,6 +64,7 @@ public final class TaskGroup {
     private final boolean failFast;
     private final int limit;
     private final Duration timeout;
+    private final Duration grace;
     private final long deadline;
     private final String openedAt;
     private final ExceptionFactory exceptions;
@@ -77,6 +92,11 @@ public final class TaskGroup {
     private final List<TaskRun<?>> unobserved = new ArrayList<>(0);
     private int unobservedNotKept;
     private Reason cancelled;
+    // What the cancel was about: the failure of a fail-fast group, or the reason given to cancel(String).
+    private Throwable cancelFailure;
+    private String cancelNote;
+    private Throwable cancelCause;
+    private int abandonedTasks;
     private boolean timedOut;
     private boolean closed;
     private boolean settled;
@@ -86,7 +106,7 @@ public final class TaskGroup {
     private ScheduledFuture<?> timer;
 
     TaskGroup(RequestContext request, Guard.Context context, String name, boolean failFast, int limit,
-            Duration timeout, String openedAt, ExceptionFactory exceptions) {
+            Duration timeout, Duration grace, String openedAt, ExceptionFactory exceptions) {
         this.runtime = request.runtime();
         this.request = request;
         this.context = context;
@@ -94,6 +114,7 @@ public final class TaskGroup {
         this.failFast = failFast;
         this.limit = limit;
         this.timeout = timeout;
+        this.grace = grace;
         this.openedAt = openedAt;
         this.exceptions = exceptions;
         this.deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
@@ -105,14 +126,17 @@ public final class TaskGroup {
      *
      * @param limit at most this many tasks at once, 0 for no group limit
      * @param timeout the group's deadline from now, or null
+     * @param grace how long closing the group waits for tasks that ignore the interrupt before it abandons them
      * @throws IllegalStateException when the request has ended
      * @throws java.util.concurrent.RejectedExecutionException when the request's Backstop is closed
      */
     public static TaskGroup open(RequestContext request, jakarta.servlet.ServletRequest servletRequest, String name,
-            boolean failFast, int limit, Duration timeout, ExceptionFactory exceptions) {
+            boolean failFast, int limit, Duration timeout, Duration grace, ExceptionFactory exceptions) {
         request.runtime().checkOpen();
         request.capture(servletRequest);
-        TaskGroup group = new TaskGroup(request, Guard.capture(), name, failFast, limit, timeout, OpenSite.find(),
+        Guard.Context context = Guard.capture();
+        request.rememberContext(context);
+        TaskGroup group = new TaskGroup(request, context, name, failFast, limit, timeout, grace, OpenSite.find(),
                 exceptions);
         if (timeout != null) {
             group.armTimer();
@@ -168,7 +192,7 @@ public final class TaskGroup {
      * @param tryOnly return null rather than wait for a slot, or throw for a closed group or the cap
      * @return the task (already cancelled when the group was), or null when {@code tryOnly} and it did not start
      */
-    public <T> Future<T> start(String taskName, Callable<T> body, boolean tryOnly) {
+    public <T> TaskHandle<T> start(String taskName, Callable<T> body, boolean tryOnly) {
         TaskRun<T> run = null;
         Actions actions = null;
         boolean rejected = false;
@@ -224,7 +248,7 @@ public final class TaskGroup {
         } catch (InterruptedException e) {
             // The thread waiting for a slot was interrupted: the group is cancelled, the interrupt kept.
             interrupted = true;
-            actions = cancelLocked(Reason.INTERRUPT);
+            actions = cancelLocked(Reason.INTERRUPT, null);
             started++;
             cancelledTasks++;
             outcomeStale = true;
@@ -269,17 +293,20 @@ public final class TaskGroup {
      * @return whether the refusal was this call's to report
      */
     private boolean unstart(TaskRun<?> run) {
-        if (!run.abandon()) {
+        if (!run.withdraw()) {
             return false;
         }
         Actions actions = null;
         lock.lock();
         try {
+            runtime.release();
+            if (run.abandoned) {
+                return true; // the group gave up on it already, and counted it
+            }
             unlinkLive(run);
             pending--;
             started--;
             outcomeStale = true;
-            runtime.release();
             runtime.pipeline().task(TaskKind.SCOPED, TaskOutcome.REJECTED);
             if (pending == 0) {
                 actions = releaseWaitersLocked();
@@ -298,34 +325,51 @@ public final class TaskGroup {
         lockBriefly();
         try {
             run.publish(result);
-            unlinkLive(run);
-            pending--;
-            outcomeStale = true;
-            switch (result) {
-                case PANIC, FAILURE -> {
-                    recordFailure(run, result == TaskOutcome.FAILURE);
-                    if (failFast && cancelled == null) {
-                        actions = cancelLocked(Reason.FAILURE);
-                    }
+            if (run.abandoned) {
+                // The group stopped waiting for it: its outcome was counted then; it only frees its slot now.
+                if (runWaiters > 0) {
+                    changed.signalAll();
                 }
-                case CANCELLED -> cancelledTasks++;
-                default -> {
-                    // success: nothing to keep
-                }
-            }
-            // Count and free the application-wide slot before anyone waiting can see the task as finished.
-            runtime.release();
-            runtime.pipeline().task(TaskKind.SCOPED, result);
-            if (pending == 0) {
-                actions = Actions.merge(actions, releaseWaitersLocked());
-            }
-            if ((pending == 0 && doneWaiters > 0) || slotWaiters > 0 || runWaiters > 0) {
-                changed.signalAll();
+                actions = Actions.lateEnd(run);
+            } else {
+                actions = finishedLocked(run, result);
             }
         } finally {
             lock.unlock();
         }
         after(actions);
+    }
+
+    private Actions finishedLocked(TaskRun<?> run, TaskOutcome result) {
+        Actions actions = null;
+        unlinkLive(run);
+        pending--;
+        outcomeStale = true;
+        switch (result) {
+            case PANIC, FAILURE -> {
+                recordFailure(run, result == TaskOutcome.FAILURE);
+                if (failFast && cancelled == null) {
+                    actions = cancelLocked(Reason.FAILURE, run.failure());
+                }
+            }
+            case CANCELLED -> cancelledTasks++;
+            default -> {
+                // success: nothing to keep
+            }
+        }
+        // Count and free the application-wide slot before anyone waiting can see the task as finished.
+        runtime.release();
+        runtime.pipeline().task(TaskKind.SCOPED, result);
+        if (pending == 0) {
+            actions = Actions.merge(actions, releaseWaitersLocked());
+        }
+        if ((pending == 0 && doneWaiters > 0) || slotWaiters > 0 || runWaiters > 0) {
+            changed.signalAll();
+        }
+        if (run.hasStage()) {
+            actions = Actions.merge(actions, Actions.settle(run));
+        }
+        return actions;
     }
 
     private void linkLive(TaskRun<?> run) {
@@ -413,7 +457,7 @@ public final class TaskGroup {
                 result = reportLocked();
             } catch (InterruptedException e) {
                 interrupted = true;
-                actions = cancelLocked(Reason.INTERRUPT);
+                actions = cancelLocked(Reason.INTERRUPT, null);
                 result = failures > 0 ? reportLocked() : exceptions.create("the thread waiting for group '" + name
                         + "' was interrupted; the group was cancelled",
                         new InterruptedException("interrupted while waiting for group '" + name + "'"), null);
@@ -518,11 +562,14 @@ public final class TaskGroup {
             }
         } else if (timedOut) {
             result = exceptions.create("group '" + name + "' timed out after " + timeout + "; "
-                    + (cancelledTasks + pending) + " of " + started + " tasks cancelled", timeoutException(), null);
-        } else if (cancelledTasks > 0 || (cancelled != null && pending > 0)) {
-            result = exceptions.create("group '" + name + "' was cancelled; " + (cancelledTasks + pending) + " of "
-                    + started + " tasks did not run to completion",
-                    new CancellationException("group '" + name + "' was cancelled"), null);
+                    + (cancelledTasks + abandonedTasks + pending) + " of " + started + " tasks cancelled",
+                    timeoutException(), null);
+        } else if (cancelledTasks > 0 || abandonedTasks > 0 || (cancelled != null && pending > 0)) {
+            // Cancelled as a group, or task by task through their futures.
+            String why = cancelled != null ? describeLocked() : "group '" + name + "' had tasks cancelled";
+            result = exceptions.create("group '" + name + "' was cancelled (" + why + "); "
+                    + (cancelledTasks + abandonedTasks + pending) + " of " + started
+                    + " tasks did not run to completion", new CancellationException(why), null);
         }
         outcome = result;
         outcomeStale = false;
@@ -533,6 +580,7 @@ public final class TaskGroup {
         return new TimeoutException("group '" + name + "' did not finish within " + timeout);
     }
 
+    /** @return whether the group was cancelled, or closed */
     public boolean isCancelled() {
         lock.lock();
         try {
@@ -542,12 +590,68 @@ public final class TaskGroup {
         }
     }
 
-    /** Cancels the group: tasks not started never start, running ones are interrupted. */
-    public void cancel() {
+    /** @return why the group was cancelled (the first reason), or null while it is not */
+    public Reason cancelReason() {
+        lock.lock();
+        try {
+            return cancelled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * @return what cancelled the group, as Go's {@code context.Cause} gives it, or null while it is not cancelled:
+     *     the failure of a fail-fast group; a {@code TimeoutException}; an {@code InterruptedException}; else a
+     *     {@code CancellationException} saying who cancelled it (with the reason given to {@code cancel})
+     */
+    public Throwable cancelCause() {
+        lock.lock();
+        try {
+            if (cancelled == null) {
+                return null;
+            }
+            if (cancelCause == null) {
+                // Made on demand: every group is cancelled by its close, and few are asked why.
+                cancelCause = switch (cancelled) {
+                    case FAILURE -> cancelFailure;
+                    case TIMEOUT -> timeoutException();
+                    case INTERRUPT -> new InterruptedException(describeLocked());
+                    default -> new CancellationException(describeLocked());
+                };
+            }
+            return cancelCause;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private String describeLocked() {
+        String group = "group '" + name + "'";
+        return switch (cancelled) {
+            case FAILURE -> group + " failed fast: " + Texts.escape(Texts.describe(cancelFailure), Texts.MAX_TEXT);
+            case TIMEOUT -> group + " did not finish within " + timeout;
+            case INTERRUPT -> "a thread waiting for " + group + " was interrupted";
+            case CANCEL -> cancelNote == null ? group + " was cancelled by cancel()"
+                    : group + " was cancelled: " + cancelNote;
+            case CLOSE -> group + " was closed";
+            case REQUEST_END -> "the request ended with " + group + " still open";
+        };
+    }
+
+    /**
+     * Cancels the group: tasks not started never start, running ones are interrupted.
+     *
+     * @param note why, for {@link #cancelCause()}, or null
+     */
+    public void cancel(String note) {
         Actions actions;
         lock.lock();
         try {
-            actions = cancelLocked(Reason.CANCEL);
+            if (cancelled == null) {
+                cancelNote = note;
+            }
+            actions = cancelLocked(Reason.CANCEL, null);
         } finally {
             lock.unlock();
         }
@@ -583,16 +687,18 @@ public final class TaskGroup {
         timedOut = true;
         outcomeStale = true;
         changed.signalAll();
-        Actions actions = cancelLocked(Reason.TIMEOUT);
+        Actions actions = cancelLocked(Reason.TIMEOUT, null);
         // Done for its waiters, even while interrupted tasks are still stopping.
         return Actions.merge(actions, releaseWaitersLocked());
     }
 
-    private Actions cancelLocked(Reason reason) {
+    /** @param failure the failure that cancels a fail-fast group, else null */
+    private Actions cancelLocked(Reason reason, Throwable failure) {
         if (cancelled != null) {
             return null;
         }
         cancelled = reason;
+        cancelFailure = failure;
         outcomeStale = true;
         changed.signalAll();
         if (live == null) {
@@ -618,9 +724,27 @@ public final class TaskGroup {
                 }
             }
         }
-        if (actions.complete != null) {
-            for (CompletableFuture<Void> stage : actions.complete) {
-                complete(stage, actions.outcome);
+        if (actions.late != null) {
+            runtime.release(); // its slot under the application-wide cap, held until now
+        }
+        if (actions.complete == null && actions.settle == null && actions.late == null) {
+            return;
+        }
+        // Callbacks and lines about the request get its MDC, whichever thread runs them.
+        try (Guard.Context.Added ignored = context.addMissing()) {
+            if (actions.complete != null) {
+                for (CompletableFuture<Void> stage : actions.complete) {
+                    complete(stage, actions.outcome);
+                }
+            }
+            if (actions.settle != null) {
+                actions.settle.settleStage();
+            }
+            if (actions.late != null) {
+                TaskRun<?> run = actions.late;
+                runtime.pipeline().abandonedTaskEnded(run.outcome(), run.observed() ? null : run.failure(),
+                        run.where());
+                run.settleStage();
             }
         }
     }
@@ -671,24 +795,31 @@ public final class TaskGroup {
     }
 
     /**
-     * Cancels what is unfinished, waits for every task to stop, and reports checked failures nobody observed.
-     * Idempotent: every call returns only once every task has stopped.
+     * Cancels what is unfinished, waits up to the grace period for it to stop, abandons what still runs, and reports
+     * checked failures nobody observed. Idempotent: every call returns once every task has stopped or been abandoned,
+     * or its own grace period has passed.
      */
     public void close() {
         checkNotInside("close()");
-        closeAndReport(false);
+        closeAndReport(null, System.nanoTime());
     }
 
-    /** The filter's close at the end of the request: a group not closed, and not waited for, leaked. */
-    void closeAtRequestEnd() {
+    /**
+     * The filter's close at the end of the request: a group not closed, and not waited for, leaked.
+     *
+     * @param start when the request's end began: every group it closes waits until its own grace period after it,
+     *     so that the request ends within the longest grace period of its groups, however many there are
+     */
+    void closeAtRequestEnd(long start) {
         if (TaskRun.current() != null && TaskRun.current().group() == this) {
             return; // cannot happen from the filter's thread; never wait for ourselves
         }
-        closeAndReport(true);
+        closeAndReport(Reason.REQUEST_END, start);
     }
 
-    private void closeAndReport(boolean atRequestEnd) {
-        Actions actions = null;
+    /** @param atRequestEnd {@link Reason#REQUEST_END} when the request's end closes the group, else null */
+    private void closeAndReport(Reason atRequestEnd, long start) {
+        Actions actions;
         boolean first;
         boolean leaked;
         int cancelledBefore;
@@ -697,31 +828,41 @@ public final class TaskGroup {
             first = !closed;
             closed = true;
             // Decided under the same lock that closes the group, so a concurrent close() cannot fake a leak.
-            leaked = first && atRequestEnd && !(settled && (pending == 0 || timedOut));
+            leaked = first && atRequestEnd != null && !(settled && (pending == 0 || timedOut));
             cancelledBefore = cancelledTasks;
-            if (first && pending > 0) {
-                actions = cancelLocked(Reason.CLOSE);
-            }
+            // A closed group is done, as errgroup's context is after Wait: cancelled, with its first reason kept.
+            actions = first ? cancelLocked(atRequestEnd != null ? atRequestEnd : Reason.CLOSE, null) : null;
             changed.signalAll();
         } finally {
             lock.unlock();
         }
         after(actions);
         List<TaskRun<?>> lost;
+        List<TaskRun<?>> abandoned = null;
         int notKept;
         int cancelledByClose;
+        boolean interrupted = false;
         lock.lock();
         try {
+            long deadline = start + grace.toNanos();
             doneWaiters++;
             try {
-                while (pending > 0) {
-                    changed.awaitUninterruptibly();
+                long remaining;
+                while (pending > 0 && (remaining = deadline - System.nanoTime()) > 0) {
+                    try {
+                        changed.awaitNanos(remaining);
+                    } catch (InterruptedException e) {
+                        interrupted = true; // kept for the caller; the wait is bounded anyway
+                    }
                 }
             } finally {
                 doneWaiters--;
             }
             if (!first) {
                 return;
+            }
+            if (pending > 0) {
+                abandoned = abandonLocked();
             }
             if (timer != null) {
                 timer.cancel(false);
@@ -736,13 +877,45 @@ public final class TaskGroup {
             actions = releaseWaitersLocked();
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
         after(actions);
         request.remove(this);
-        if (leaked) {
-            runtime.pipeline().groupLeaked(name, openedAt, request.method(), request.path(), cancelledByClose);
+        Pipeline pipeline = runtime.pipeline();
+        try (Guard.Context.Added ignored = context.addMissing()) {
+            if (abandoned != null) {
+                for (TaskRun<?> run : abandoned) {
+                    pipeline.taskAbandoned(grace, openedAt, run.where());
+                }
+            }
+            if (leaked) {
+                pipeline.groupLeaked(name, openedAt, request.method(), request.path(), cancelledByClose,
+                        abandoned == null ? 0 : abandoned.size());
+            }
+            reportUnobserved(lost, notKept);
         }
-        reportUnobserved(lost, notKept);
+    }
+
+    /**
+     * The grace period is over and tasks still run, deaf to the interrupt: the group stops waiting for them. They
+     * leave its count (so that waiters and the request go on), keep their slot under the application-wide cap until
+     * they really end, and report what they throw then.
+     */
+    private List<TaskRun<?>> abandonLocked() {
+        List<TaskRun<?>> abandoned = new ArrayList<>(pending);
+        while (live != null) {
+            TaskRun<?> run = live;
+            unlinkLive(run);
+            run.abandoned = true;
+            abandoned.add(run);
+        }
+        pending = 0;
+        abandonedTasks += abandoned.size();
+        outcomeStale = true;
+        changed.signalAll();
+        return abandoned;
     }
 
     private void reportUnobserved(List<TaskRun<?>> lost, int notKept) {
@@ -762,7 +935,8 @@ public final class TaskGroup {
         lock.lock();
         try {
             return "ChildTasks[" + name + ", " + started + " started, " + pending + " unfinished, " + failures
-                    + " failed" + (cancelled != null ? ", cancelled (" + cancelled.name().toLowerCase(Locale.ROOT) + ")" : "")
+                    + " failed" + (abandonedTasks > 0 ? ", " + abandonedTasks + " abandoned" : "")
+                    + (cancelled != null ? ", cancelled (" + cancelled.name().toLowerCase(Locale.ROOT) + ")" : "")
                     + (closed ? ", closed" : "") + "]";
         } finally {
             lock.unlock();
@@ -774,6 +948,22 @@ public final class TaskGroup {
         List<TaskRun<?>> cancel;
         List<CompletableFuture<Void>> complete;
         RuntimeException outcome;
+        /** A task whose handle's stage is to complete. */
+        TaskRun<?> settle;
+        /** An abandoned task that has now ended. */
+        TaskRun<?> late;
+
+        static Actions settle(TaskRun<?> run) {
+            Actions actions = new Actions();
+            actions.settle = run;
+            return actions;
+        }
+
+        static Actions lateEnd(TaskRun<?> run) {
+            Actions actions = new Actions();
+            actions.late = run;
+            return actions;
+        }
 
         static Actions merge(Actions a, Actions b) {
             if (a == null) {
@@ -788,6 +978,9 @@ public final class TaskGroup {
             if (b.complete != null) {
                 a.complete = b.complete;
                 a.outcome = b.outcome;
+            }
+            if (b.settle != null) {
+                a.settle = b.settle;
             }
             return a;
         }

@@ -1,5 +1,6 @@
 package dev.backstop.internal.tasks;
 
+import dev.backstop.TaskHandle;
 import dev.backstop.internal.pipeline.Capture;
 import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Kind;
@@ -13,6 +14,8 @@ import java.lang.invoke.MethodType;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -25,9 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * names a virtual thread after group and task while it runs, and hands the outcome to its group (or to the runtime,
  * for background tasks). Nothing the body throws reaches the executor or a thread's uncaught-exception handler.
  *
- * <p>It is also the {@link Future} that {@code submit} returns. Thread-safe.
+ * <p>It is also the {@link TaskHandle} that {@code submit} returns. Thread-safe.
  */
-final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
+final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
 
     private static final int NEW = 0;
     private static final int RUNNING = 1;
@@ -65,6 +68,11 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
     private Throwable failure;
     private String errorId;
     private volatile boolean observed;
+    // Created on demand, under this.
+    private volatile FutureView future;
+    private volatile CompletableFuture<T> stage;
+    // Guarded by the group's lock: its group has given up waiting for it (see TaskGroup#close).
+    boolean abandoned;
 
     /**
      * @param method the request's method, for the task's log lines; the task holds nothing else of the request
@@ -90,10 +98,6 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
         run.cancelRequested = true;
         run.outcome = TaskOutcome.CANCELLED;
         return run;
-    }
-
-    String name() {
-        return name;
     }
 
     @Override
@@ -224,7 +228,7 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
      * Takes a task that was admitted but never handed over (the executor refused it) out of play. False when a
      * cancel got there first and has already finished it.
      */
-    synchronized boolean abandon() {
+    synchronized boolean withdraw() {
         if (state != NEW) {
             return false;
         }
@@ -282,79 +286,206 @@ final class TaskRun<T> implements Runnable, Future<T>, Guard.Work {
         return observed;
     }
 
-    // Future: cancelled here means cancelled for the future's reader, as with FutureTask; the task itself is
-    // interrupted (if asked) and finishes in its group like any other.
-
-    private volatile boolean futureCancelled;
+    // The handle, as StructuredTaskScope.Subtask has it: the state once the task is over, a value without checked
+    // exceptions. A task abandoned by its group stays RUNNING until it really ends.
 
     @Override
-    public boolean cancel(boolean mayInterruptIfRunning) {
-        if (outcome != null || futureCancelled) {
-            return false;
-        }
-        if (cancel0(mayInterruptIfRunning)) {
-            group.finished(this, TaskOutcome.CANCELLED);
-            return true;
-        }
-        futureCancelled = true;
-        group.signalChange();
-        return true;
+    public String name() {
+        return name;
     }
 
     @Override
-    public boolean isCancelled() {
-        return futureCancelled || outcome == TaskOutcome.CANCELLED;
-    }
-
-    @Override
-    public boolean isDone() {
-        return futureCancelled || outcome != null;
-    }
-
-    boolean readable() {
-        return futureCancelled || outcome != null;
-    }
-
-    @Override
-    public T get() throws InterruptedException, ExecutionException {
-        checkNotSelf();
-        group.awaitDone(this);
-        return report();
-    }
-
-    @Override
-    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-        checkNotSelf();
-        if (!group.awaitDone(this, unit.toNanos(timeout))) {
-            throw new TimeoutException("task '" + name + "' of group '" + groupName + "' is still running after "
-                    + timeout + " " + unit.name().toLowerCase(Locale.ROOT));
-        }
-        return report();
-    }
-
-    private void checkNotSelf() {
-        if (CURRENT.get() == this) {
-            throw new IllegalStateException("task '" + name + "' called get() on its own future, which would wait "
-                    + "for itself forever");
-        }
-    }
-
-    private T report() throws ExecutionException {
+    public State state() {
         TaskOutcome result = outcome;
-        if (futureCancelled || result == TaskOutcome.CANCELLED) {
-            CancellationException cancelled = new CancellationException(
-                    "task '" + name + "' of group '" + groupName + "' was cancelled");
-            if (result == TaskOutcome.CANCELLED && failure != null) {
-                cancelled.initCause(failure);
-            }
-            throw cancelled;
+        if (result == null) {
+            return State.RUNNING;
         }
+        return switch (result) {
+            case SUCCESS -> State.SUCCESS;
+            case PANIC, FAILURE -> State.FAILED;
+            default -> State.CANCELLED;
+        };
+    }
+
+    @Override
+    public T get() {
+        TaskOutcome result = outcome;
         if (result == TaskOutcome.SUCCESS) {
             return value;
         }
+        if (result == null) {
+            throw new IllegalStateException("task '" + name + "' of group '" + groupName + "' has not finished; "
+                    + "read its value after await() (or once completion() has completed)");
+        }
+        if (result == TaskOutcome.CANCELLED) {
+            throw new IllegalStateException("task '" + name + "' of group '" + groupName + "' was cancelled",
+                    failure);
+        }
         observed = true;
-        // A message of our own: the one-argument constructor would call the failure's toString().
-        throw new ExecutionException("task '" + name + "' of group '" + groupName + "' failed", failure);
+        throw new IllegalStateException("task '" + name + "' of group '" + groupName + "' failed", failure);
+    }
+
+    @Override
+    public Throwable exception() {
+        TaskOutcome result = outcome;
+        if (result != TaskOutcome.PANIC && result != TaskOutcome.FAILURE) {
+            return null;
+        }
+        observed = true;
+        return failure;
+    }
+
+    @Override
+    public Future<T> toFuture() {
+        FutureView view = future;
+        if (view == null) {
+            synchronized (this) {
+                if (future == null) {
+                    future = new FutureView();
+                }
+                view = future;
+            }
+        }
+        return view;
+    }
+
+    @Override
+    public CompletionStage<T> toCompletionStage() {
+        CompletableFuture<T> current;
+        boolean settleNow = false;
+        synchronized (this) {
+            // Whoever asks for the stage takes on its failure: it counts as observed.
+            observed = true;
+            if (stage == null) {
+                stage = new CompletableFuture<>();
+                settleNow = outcome != null;
+            }
+            current = stage;
+        }
+        if (settleNow) {
+            settle(current);
+        }
+        return current.minimalCompletionStage();
+    }
+
+    /** Whether anyone asked for {@link #toCompletionStage()}: only then is there a stage to complete. */
+    boolean hasStage() {
+        return stage != null;
+    }
+
+    /**
+     * Completes the stage of {@link #toCompletionStage()}, if anyone asked for one: called once the outcome is
+     * published, outside the group's lock, with the group's context installed, since it runs the stage's callbacks.
+     */
+    void settleStage() {
+        CompletableFuture<T> current;
+        synchronized (this) {
+            current = stage;
+        }
+        if (current != null) {
+            settle(current);
+        }
+    }
+
+    private void settle(CompletableFuture<T> target) {
+        TaskOutcome result = outcome;
+        if (result == TaskOutcome.SUCCESS) {
+            target.complete(value);
+        } else if (result == TaskOutcome.CANCELLED) {
+            CancellationException cancelled = new CancellationException(
+                    "task '" + name + "' of group '" + groupName + "' was cancelled");
+            if (failure != null) {
+                cancelled.initCause(failure);
+            }
+            target.completeExceptionally(cancelled);
+        } else if (result != null) {
+            target.completeExceptionally(failure);
+        }
+    }
+
+    boolean readable() {
+        FutureView view = future;
+        return outcome != null || (view != null && view.cancelled);
+    }
+
+    /**
+     * The handle as a {@link Future}: cancelled here means cancelled for the future's reader, as with
+     * {@code FutureTask}; the task itself is interrupted (if asked) and finishes in its group like any other.
+     */
+    private final class FutureView implements Future<T> {
+
+        private volatile boolean cancelled;
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            if (outcome != null || cancelled) {
+                return false;
+            }
+            if (cancel0(mayInterruptIfRunning)) {
+                group.finished(TaskRun.this, TaskOutcome.CANCELLED);
+                return true;
+            }
+            cancelled = true;
+            group.signalChange();
+            return true;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return cancelled || outcome == TaskOutcome.CANCELLED;
+        }
+
+        @Override
+        public boolean isDone() {
+            return cancelled || outcome != null;
+        }
+
+        @Override
+        public T get() throws InterruptedException, ExecutionException {
+            checkNotSelf();
+            group.awaitDone(TaskRun.this);
+            return report();
+        }
+
+        @Override
+        public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+            checkNotSelf();
+            if (!group.awaitDone(TaskRun.this, unit.toNanos(timeout))) {
+                throw new TimeoutException("task '" + name + "' of group '" + groupName + "' is still running after "
+                        + timeout + " " + unit.name().toLowerCase(Locale.ROOT));
+            }
+            return report();
+        }
+
+        private void checkNotSelf() {
+            if (CURRENT.get() == TaskRun.this) {
+                throw new IllegalStateException("task '" + name + "' called get() on its own future, which would "
+                        + "wait for itself forever");
+            }
+        }
+
+        private T report() throws ExecutionException {
+            TaskOutcome result = outcome;
+            if (cancelled || result == TaskOutcome.CANCELLED) {
+                CancellationException stopped = new CancellationException(
+                        "task '" + name + "' of group '" + groupName + "' was cancelled");
+                if (result == TaskOutcome.CANCELLED && failure != null) {
+                    stopped.initCause(failure);
+                }
+                throw stopped;
+            }
+            if (result == TaskOutcome.SUCCESS) {
+                return value;
+            }
+            observed = true;
+            // A message of our own: the one-argument constructor would call the failure's toString().
+            throw new ExecutionException("task '" + name + "' of group '" + groupName + "' failed", failure);
+        }
+
+        @Override
+        public String toString() {
+            return TaskRun.this.toString();
+        }
     }
 
     @Override

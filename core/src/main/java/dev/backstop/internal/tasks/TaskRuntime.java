@@ -168,7 +168,7 @@ public final class TaskRuntime {
             execute(run);
         } catch (RuntimeException refused) {
             // A shutdown racing this call may have cancelled (and counted) the task already.
-            if (run.abandon()) {
+            if (run.withdraw()) {
                 release();
                 pipeline.task(TaskKind.BACKGROUND, TaskOutcome.REJECTED);
                 background.remove(run);
