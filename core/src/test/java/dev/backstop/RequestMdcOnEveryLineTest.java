@@ -115,11 +115,16 @@ class RequestMdcOnEveryLineTest {
                     AsyncContext async = request.startAsync();
                     ChildTasks tasks = ChildTasks.builder(request).name("stubborn").gracePeriod(Duration.ofMillis(100))
                             .open();
+                    CountDownLatch running = new CountDownLatch(1);
                     tasks.go("deaf", () -> {
+                        running.countDown();
                         Blocking.ignoringInterrupts(release);
                         throw new IOException("failed after it was abandoned");
                     });
-                    async.start(async::complete);
+                    async.start(() -> {
+                        Blocking.ignoringInterrupts(running); // a task that never ran is cancelled, not abandoned
+                        async.complete();
+                    });
                 })
                 // A child's panic, logged in the task's thread.
                 .route("/child-panic", (request, response) -> {

@@ -123,7 +123,8 @@ class TaskHandleTest {
                 TaskHandle<String> handle = tasks.submit("ignored", () -> {
                     throw new IOException("nobody looked");
                 });
-                handle.toFuture().isDone(); // looking at the state is not reading the failure
+                // Looking at the state is not reading the failure.
+                await().atMost(Duration.ofSeconds(5)).until(() -> handle.state() == State.FAILED);
             }
             return null;
         });

@@ -9,7 +9,7 @@ import java.util.Map;
 public enum Container {
     /** Jetty 12 (ee10): aborts a committed response quietly. */
     JETTY,
-    /** Tomcat 11: has no quiet abort, so the filter rethrows a committed failure to it. */
+    /** Tomcat 11: aborted through its {@code CLOSE_NOW} action. */
     TOMCAT;
 
     /** How an application hands {@link RecoveryFilter} to the container. */

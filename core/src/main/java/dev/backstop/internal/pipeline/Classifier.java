@@ -16,12 +16,6 @@ import java.util.concurrent.CancellationException;
  */
 public final class Classifier {
 
-    /** Exception classes that containers throw when the client has gone away; matched by name, and by subclass. */
-    private static final String[] CLIENT_ABORT_CLASSES = {
-        "org.eclipse.jetty.io.EofException",
-        "org.apache.catalina.connector.ClientAbortException",
-    };
-
     private static final String SERVLET_EXCEPTION = "jakarta.servlet.ServletException";
 
     private Classifier() {
@@ -91,35 +85,27 @@ public final class Classifier {
 
     /**
      * True when the client went away, known only from the container's own signal, never from message text (which
-     * carries input: a {@code NoSuchFileException} for {@code broken pipe.csv} is a panic): a container's
-     * client-abort exception in the chain (Jetty's {@code EofException}, Tomcat's {@code ClientAbortException}), or an
-     * {@code IOException} in the chain when the container says writing this response failed. The walk stops at a
-     * {@link ChildTaskException}: child tasks never write to the client, so an abort under one came from elsewhere.
+     * carries input: a {@code NoSuchFileException} for {@code broken pipe.csv} is a panic) nor from an exception's
+     * class alone (Jetty's HTTP client throws Jetty's {@code EofException} for an upstream that went away): the
+     * container says that {@code t} is its failure to write this response, and an {@code IOException} is in the
+     * chain. The walk stops at a {@link ChildTaskException}: child tasks never write to the client, so an abort under
+     * one came from elsewhere.
      *
-     * @param outputFailed whether the container says writing this response failed
+     * @param outputFailed whether the container says {@code t} is its failure to write this response
      */
     public static boolean isClientAbort(Throwable t, boolean outputFailed) {
+        if (!outputFailed) {
+            return false;
+        }
         Throwable current = t;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
             if (current instanceof ChildTaskException) {
                 return false;
             }
-            if (isClientAbortClass(current.getClass()) || (outputFailed && current instanceof IOException)) {
+            if (current instanceof IOException) {
                 return true;
             }
             current = Texts.cause(current);
-        }
-        return false;
-    }
-
-    private static boolean isClientAbortClass(Class<?> type) {
-        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
-            String name = c.getName();
-            for (String candidate : CLIENT_ABORT_CLASSES) {
-                if (candidate.equals(name)) {
-                    return true;
-                }
-            }
         }
         return false;
     }

@@ -2,8 +2,10 @@ package dev.backstop.internal.servlet;
 
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The response headers that survive the reset before Backstop's 500 (init-param {@code keep-headers}): headers that
@@ -78,8 +80,10 @@ public final class KeptHeaders {
     void reset(HttpServletResponse response) {
         List<String[]> kept = null;
         if (!exact.isEmpty() || !prefixes.isEmpty()) {
+            // Tomcat lists a name once per value: each name is read once, or its values would be kept once per listing.
+            Set<String> seen = new HashSet<>();
             for (String name : response.getHeaderNames()) {
-                if (name != null && keeps(name)) {
+                if (name != null && keeps(name) && seen.add(name.toLowerCase(Locale.ROOT))) {
                     for (String value : response.getHeaders(name)) {
                         if (kept == null) {
                             kept = new ArrayList<>();

@@ -38,10 +38,12 @@ import java.io.IOException;
  *   <li>client abort: recorded, nothing answered; {@code AbortRequestException}: aborted like a committed panic
  *       (where the failure must be rethrown, an uncommitted response is first committed as a bare 500, so that the
  *       container closes the connection rather than write its error page);</li>
- *   <li>fatal error: recorded, a bare 500 committed (never the container's page, which would name it), then
- *       rethrown untouched; from {@code RecoveryFilter.fail}, the async cycle is completed.</li>
+ *   <li>fatal error: recorded, a bare, empty 500 committed (never the container's page, which would name it), or
+ *       the connection aborted once bytes are out; never rethrown (the container would log a second stack); from
+ *       {@code RecoveryFilter.fail}, the async cycle is completed.</li>
  * </ul>
- * Nothing here throws except those deliberate rethrows. Immutable and thread-safe.
+ * Nothing here throws except the deliberate rethrow of a committed failure to a container that cannot abort.
+ * Immutable and thread-safe.
  */
 public final class Recovery {
 
@@ -73,7 +75,7 @@ public final class Recovery {
         this.customResponder = customResponder != null;
         this.keptHeaders = keptHeaders;
         this.useErrorPages = useErrorPages;
-        this.container = Container.of(context);
+        this.container = Container.detecting();
         this.binding = new RequestContext.Binding(tasks, this);
     }
 
@@ -182,8 +184,8 @@ public final class Recovery {
      * Handles a throwable that escaped the filter chain on the request's own thread. Returns normally once the
      * client has been answered or the connection aborted.
      *
-     * @throws IOException, ServletException, RuntimeException or Error: the original failure, only when it is
-     *     fatal or the response is committed on a container that cannot abort quietly
+     * @throws IOException, ServletException, RuntimeException or Error: the original failure, only when the
+     *     response is committed on a container that cannot abort quietly
      */
     public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
             throws IOException, ServletException {
@@ -244,7 +246,7 @@ public final class Recovery {
             Throwable failure, boolean mayRethrow) throws IOException, ServletException {
         Report report = context == null ? null : context.earlier(failure);
         if (report == null) {
-            report = pipeline.report(failure, capture(request), container.outputFailed(response));
+            report = pipeline.report(failure, capture(request), container.outputFailed(response, failure));
         }
         if (context != null) {
             context.handled(failure);
@@ -254,7 +256,7 @@ public final class Recovery {
                 // Never the container's page, which names the error and its message, and never rethrown to the
                 // container, which would log its stack again: a bare, empty 500, or an abort once bytes are out.
                 if (upgraded(response) || !takeOver(response)) {
-                    return abort(response, failure, Kind.FATAL, mayRethrow);
+                    return abort(request, response, failure, Kind.FATAL, mayRethrow);
                 }
                 pipeline.response(Meters.OUTCOME_ERROR, Kind.FATAL); // counted before the client has it
                 commitBareError(response, true);
@@ -262,11 +264,11 @@ public final class Recovery {
             }
             case CLIENT_ABORT -> {
                 // Nobody is listening; make sure the container does not try to finish the response either.
-                container.abort(response, failure);
+                container.abort(response, failure, closeDelimited(request));
                 return true;
             }
             case ABORT_REQUESTED -> {
-                return abort(response, failure, Kind.ABORT_REQUESTED, mayRethrow);
+                return abort(request, response, failure, Kind.ABORT_REQUESTED, mayRethrow);
             }
             default -> {
                 return answer(request, response, failure, report.errorId(), mayRethrow);
@@ -278,9 +280,9 @@ public final class Recovery {
             String errorId, boolean mayRethrow) throws IOException, ServletException {
         if (upgraded(response) || !takeOver(response)) {
             // An upgraded connection (chi's rule) or bytes on the wire: never a 500 now, the connection ends.
-            return abort(response, failure, Kind.PANIC, mayRethrow);
+            return abort(request, response, failure, Kind.PANIC, mayRethrow);
         }
-        if (useErrorPages) {
+        if (useErrorPages && Boolean.TRUE.equals(hasErrorPage(request, failure))) {
             return errorPage(request, response, failure, errorId, mayRethrow);
         }
         try {
@@ -290,7 +292,7 @@ public final class Recovery {
             pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
             return true;
         } catch (Throwable responderFailed) {
-            if (Classifier.isClientAbort(responderFailed, container.outputFailed(response))) {
+            if (Classifier.isClientAbort(responderFailed, container.outputFailed(response, responderFailed))) {
                 // The client left while we answered: count that, there is no one to answer.
                 pipeline.report(responderFailed, capture(request), true);
                 return true;
@@ -298,7 +300,7 @@ public final class Recovery {
             pipeline.internalFailure(customResponder ? "respond" : "standard-respond", responderFailed, errorId);
         }
         if (!takeOver(response)) {
-            return abort(response, failure, Kind.PANIC, mayRethrow);
+            return abort(request, response, failure, Kind.PANIC, mayRethrow);
         }
         try {
             StandardResponder.writePlain(response, errorId);
@@ -306,12 +308,25 @@ public final class Recovery {
             return true;
         } catch (Throwable fallbackFailed) {
             // Already reported once; the client gets an abort rather than a half-written fallback.
-            return abort(response, failure, Kind.PANIC, mayRethrow);
+            return abort(request, response, failure, Kind.PANIC, mayRethrow);
         }
     }
 
     /**
-     * {@code use-error-pages}: the container's error page for the failure's type, or for 500, answers; the failure
+     * Whether the application has an error page for {@code failure} (or for 500, or a default one). Without one the
+     * container's own page would answer, and it shows the exception (Tomcat's report, Jetty's {@code CAUSED BY});
+     * then, and when the container cannot say, Backstop answers as it does without {@code use-error-pages}.
+     */
+    private Boolean hasErrorPage(HttpServletRequest request, Throwable failure) {
+        try {
+            return container.hasErrorPage(request, failure);
+        } catch (RuntimeException unknown) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code use-error-pages}: the application's error page for the failure's type, or for 500, answers; the failure
      * and its error id are in the request attributes it reads ({@value RequestDispatcher#ERROR_EXCEPTION} and
      * {@value #ERROR_ID_ATTRIBUTE}).
      */
@@ -321,11 +336,25 @@ public final class Recovery {
             container.describeError(request, failure);
             request.setAttribute(ERROR_ID_ATTRIBUTE, errorId);
             response.setHeader("Cache-Control", "no-store");
-            pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC);
             response.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
+            pipeline.response(Meters.OUTCOME_ERROR, Kind.PANIC); // counted once sendError took it, not before
             return true;
         } catch (Throwable refused) {
-            return abort(response, failure, Kind.PANIC, mayRethrow);
+            return abort(request, response, failure, Kind.PANIC, mayRethrow);
+        }
+    }
+
+    /**
+     * Whether the response's body may be delimited by the connection's close (HTTP/1.0), which only a reset tells
+     * from a complete one. HTTP/1.1 bodies carry their length or chunks, so an orderly close already shows the cut,
+     * and spares what the connection still has to send (an earlier pipelined response); HTTP/2 streams share one
+     * connection.
+     */
+    private static boolean closeDelimited(HttpServletRequest request) {
+        try {
+            return "HTTP/1.0".equals(request.getProtocol());
+        } catch (RuntimeException unreadable) {
+            return true;
         }
     }
 
@@ -352,6 +381,7 @@ public final class Recovery {
             }
             container.cancelPendingError(response);
             keptHeaders.reset(response);
+            container.afterReset(response);
             return true;
         } catch (RuntimeException committedMeanwhile) {
             // IllegalStateException when committed in between; anything else from a broken wrapper: the response
@@ -364,9 +394,9 @@ public final class Recovery {
      * Ends a response that must not look complete. Returns false when only the container can do it: then the async
      * cycle must not be completed (that would finish the body cleanly) and the container's own error handling runs.
      */
-    private boolean abort(HttpServletResponse response, Throwable failure, Kind reason, boolean mayRethrow)
-            throws IOException, ServletException {
-        if (container.abort(response, failure)) {
+    private boolean abort(HttpServletRequest request, HttpServletResponse response, Throwable failure, Kind reason,
+            boolean mayRethrow) throws IOException, ServletException {
+        if (container.abort(response, failure, closeDelimited(request))) {
             pipeline.response(Meters.OUTCOME_ABORTED, reason);
             return true;
         }
@@ -392,6 +422,7 @@ public final class Recovery {
             }
             container.cancelPendingError(response);
             keptHeaders.reset(response);
+            container.afterReset(response);
             response.setStatus(HttpServletResponse.SC_INTERNAL_SERVER_ERROR);
             response.setHeader("Cache-Control", "no-store");
             if (complete) {

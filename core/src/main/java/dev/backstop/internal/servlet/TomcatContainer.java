@@ -1,5 +1,8 @@
 package dev.backstop.internal.servlet;
 
+import dev.backstop.internal.pipeline.Texts;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -32,6 +35,8 @@ final class TomcatContainer implements Container {
         final Method action;
         final Object closeNow;
         final Method isExceptionPresent;
+        final Method errorException;
+        final Method isSuspended;
 
         Handles(Class<?> facadeClass) throws ReflectiveOperationException {
             this.facadeClass = facadeClass;
@@ -56,6 +61,8 @@ final class TomcatContainer implements Container {
             this.action = found;
             this.closeNow = found.getParameterTypes()[0].getField("CLOSE_NOW").get(null);
             this.isExceptionPresent = coyote.getMethod("isExceptionPresent");
+            this.errorException = coyote.getMethod("getErrorException");
+            this.isSuspended = catalina.getMethod("isSuspended");
         }
 
         private static Field field(Class<?> type, String name) throws NoSuchFieldException {
@@ -124,7 +131,9 @@ final class TomcatContainer implements Container {
             return false;
         }
         try {
-            if (!catalina.is(catalina.handles.isError) || catalina.is(catalina.handles.isCommitted)) {
+            // An error to send, or a response closed by sendRedirect or a forward: neither is on the wire yet.
+            if (!(catalina.is(catalina.handles.isError) || catalina.is(catalina.handles.isSuspended))
+                    || catalina.is(catalina.handles.isCommitted)) {
                 return false;
             }
             catalina.handles.setSuspended.invoke(catalina.response, false);
@@ -137,14 +146,16 @@ final class TomcatContainer implements Container {
     }
 
     @Override
-    public boolean abort(HttpServletResponse response, Throwable cause) {
+    public boolean abort(HttpServletResponse response, Throwable cause, boolean reset) {
         Catalina catalina = catalina(response);
         if (catalina == null) {
             return false;
         }
         try {
             Object coyote = catalina.coyote();
-            resetOnClose(coyote);
+            if (reset) {
+                resetOnClose(coyote);
+            }
             catalina.handles.action.invoke(coyote, catalina.handles.closeNow, null);
             return true;
         } catch (ReflectiveOperationException | RuntimeException notAborted) {
@@ -182,13 +193,54 @@ final class TomcatContainer implements Container {
         }
     }
 
+    /**
+     * Tomcat keeps the exception that failed a write to the client on the coyote response (and throws it wrapped in
+     * a {@code ClientAbortException}); it stays there for the rest of the request. The failure is the client's only
+     * when that very exception is in its cause chain: an upstream's {@code IOException} thrown after an ignored
+     * write failure is not.
+     */
     @Override
-    public boolean outputFailed(HttpServletResponse response) {
+    public boolean outputFailed(HttpServletResponse response, Throwable failure) {
         Catalina catalina = catalina(response);
         try {
-            return catalina != null && (boolean) catalina.handles.isExceptionPresent.invoke(catalina.coyote());
+            if (catalina == null) {
+                return false;
+            }
+            Object coyote = catalina.coyote();
+            if (!(boolean) catalina.handles.isExceptionPresent.invoke(coyote)) {
+                return false;
+            }
+            Object recorded = catalina.handles.errorException.invoke(coyote);
+            for (Throwable current = failure; current != null && recorded != null; current = Texts.cause(current)) {
+                if (current == recorded) {
+                    return true;
+                }
+            }
+            return false;
         } catch (ReflectiveOperationException | RuntimeException unreadable) {
             return false;
+        }
+    }
+
+    /**
+     * As Tomcat's error handling will look: a page for the failure's type (or for the root cause of a
+     * {@code ServletException}), then for 500, then the default page.
+     */
+    @Override
+    public Boolean hasErrorPage(ServletRequest request, Throwable failure) {
+        try {
+            ServletRequest inner = Container.innermost(request);
+            Object catalinaRequest = Handles.field(inner.getClass(), "request").get(inner);
+            Object context = catalinaRequest.getClass().getMethod("getContext").invoke(catalinaRequest);
+            Method byType = context.getClass().getMethod("findErrorPage", Throwable.class);
+            Method byCode = context.getClass().getMethod("findErrorPage", int.class);
+            Throwable root = failure instanceof ServletException servlet && servlet.getRootCause() != null
+                    ? servlet.getRootCause() : failure;
+            return byType.invoke(context, failure) != null || byType.invoke(context, root) != null
+                    || byCode.invoke(context, HttpServletResponse.SC_INTERNAL_SERVER_ERROR) != null
+                    || byCode.invoke(context, 0) != null;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError unknown) {
+            return null;
         }
     }
 }
