@@ -91,6 +91,9 @@ public final class Backstop implements AutoCloseable {
     private Backstop(Builder builder) {
         this.name = builder.name;
         this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.nanoTime);
+        pipeline.announceRegistry(builder.name, builder.meterRegistry, builder.registrySource != null
+                ? builder.registrySource : builder.meterRegistry == Metrics.globalRegistry
+                ? "no registry given: the default, Metrics.globalRegistry" : "Backstop.Builder.meterRegistry");
         Guard guard = new Guard(pipeline);
         this.executors = new ExecutorGuard(guard, builder.propagateMdc, builder.cancelFailedPeriodicTasks);
         this.tasks = new TaskRuntime(guard, builder.childTaskExecutor, builder.maxChildTasks,
@@ -242,6 +245,7 @@ public final class Backstop implements AutoCloseable {
     public static final class Builder {
 
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
+        private String registrySource;
         private String name = DEFAULT_NAME;
         private boolean propagateMdc = DEFAULT_PROPAGATE_MDC;
         private Duration logStormInterval = DEFAULT_LOG_STORM_INTERVAL;
@@ -302,6 +306,12 @@ public final class Backstop implements AutoCloseable {
         }
 
         /** How a rejection tells the user to change the cap. */
+        /** Where the registry came from, in words, for the line that names it; a filter's own Backstop says. */
+        Builder registrySource(String registrySource) {
+            this.registrySource = registrySource;
+            return this;
+        }
+
         Builder capSetting(String capSetting) {
             this.capSetting = capSetting;
             return this;

@@ -204,6 +204,7 @@ public class RecoveryFilter implements Filter {
             Backstop.Builder builder = Backstop.builder()
                     .name(nameOf(context))
                     .meterRegistry(settings.meterRegistry())
+                    .registrySource(settings.meterRegistrySource())
                     .logStormInterval(settings.logStormInterval())
                     .maxChildTasks(settings.maxChildTasks())
                     .backgroundGracePeriod(settings.backgroundGracePeriod())

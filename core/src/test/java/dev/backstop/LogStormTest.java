@@ -31,7 +31,7 @@ class LogStormTest {
 
     private static final Pattern SUMMARY = Pattern.compile(
             "panics folded: (\\d+) more like panic errorId=([0-9a-f]{16}) \\(source=(\\w+) exception=([\\w.$]+) at=.*\\)"
-                    + " were not logged one by one; errorIds \\(sample\\)=([0-9a-f,]+)");
+                    + " within \\S+(?: paths=(?<paths>\\S+(?: and \\d+ more)?))? errorIds \\(sample\\)=(?<ids>[0-9a-f,]+)");
 
     @RegisterExtension
     final Harness harness = new Harness();
@@ -71,8 +71,16 @@ class LogStormTest {
         return id.group(1);
     }
 
+    /** The panic lines with their stack (the folded ones have none). */
     private List<ILoggingEvent> panicLines() {
-        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")).toList();
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")
+                && e.getThrowableProxy() != null).toList();
+    }
+
+    /** The short lines of folded panics. */
+    private List<ILoggingEvent> foldedLines() {
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")
+                && e.getThrowableProxy() == null).toList();
     }
 
     private List<Matcher> summaries() {
@@ -114,12 +122,70 @@ class LogStormTest {
         assertThat(summary.group(2)).isEqualTo(ids.get(0));
         assertThat(summary.group(3)).isEqualTo("handler");
         assertThat(summary.group(4)).isEqualTo(IllegalStateException.class.getName());
-        assertThat(summary.group(5).split(",")).hasSize(5).isSubsetOf(ids.subList(1, 50));
+        assertThat(summary.group("ids").split(",")).hasSize(5).isSubsetOf(ids.subList(1, 50));
         // Nothing a client sent reaches the summary either.
         assertThat(summary.group(0)).doesNotContain("request ", "?n");
         // ...and the summary thread is gone with the application.
         await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().equals("backstop-log-summary")));
+    }
+
+    @Test
+    void everyFoldedPanicLeavesAFindableLineWithItsPathPointingAtTheStack() throws Exception {
+        Backstop backstop = closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ofHours(1)).nanoTime(clock).build());
+        start(RecoveryFilter.builder().backstop(backstop).build());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ids.add(errorIdOf("/same?n=" + i));
+        }
+
+        assertThat(panicLines()).as("one stack for the kind").hasSize(1);
+        String first = ids.get(0);
+        for (String id : ids) {
+            List<ILoggingEvent> found = harness.errors().stream()
+                    .filter(e -> e.getFormattedMessage().contains("errorId=" + id + " ")).toList();
+            assertThat(found).as("the lines a grep for errorId=%s finds", id).singleElement().satisfies(line ->
+                    assertThat(line.getFormattedMessage()).contains("source=handler method=GET path=/same exception="
+                            + IllegalStateException.class.getName()));
+        }
+        assertThat(foldedLines()).hasSize(19).allSatisfy(line -> assertThat(line.getFormattedMessage())
+                .endsWith(" folded=true stackLoggedAs=" + first));
+        double bytes = foldedLines().stream().mapToInt(e -> e.getFormattedMessage().length()).average().orElse(0);
+        System.out.printf("a folded panic's line: %.0f characters of message (no stack)%n", bytes);
+        assertThat(bytes).as("characters per folded panic line").isLessThan(300);
+
+        server.close();
+        backstop.close(); // writes the pending summary
+        Matcher summary = summaries().get(0);
+        assertThat(summary.group(1)).isEqualTo("19");
+        assertThat(summary.group("paths")).isEqualTo("/same");
+    }
+
+    @Test
+    void aThousandIdenticalLeaksWriteABoundedNumberOfLinesAndCountAThousand() throws Exception {
+        Backstop backstop = closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ofHours(1)).nanoTime(clock).build());
+        server = harness.jetty(RecoveryFilter.builder().backstop(backstop).build())
+                .route("/leak", (request, response) -> {
+                    ChildTasks.builder(request).name("forgotten").open(); // never closed: a leak at the request's end
+                })
+                .start();
+        for (int i = 0; i < 1000; i++) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(server.uri("/leak")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        }
+        server.close();
+        backstop.close(); // writes the pending summary
+
+        assertThat(harness.count("backstop.leaked.groups")).isEqualTo(1000);
+        List<String> lines = harness.at(Level.WARN).stream().map(ILoggingEvent::getFormattedMessage).toList();
+        assertThat(lines.stream().filter(line -> line.startsWith("child task group leaked: 'forgotten'")))
+                .hasSize(1);
+        assertThat(lines.stream().filter(line -> line.startsWith("lines folded: 999 more group_leaked lines like: "
+                + "child task group leaked: 'forgotten' opened at ") && line.contains("paths=/leak"))).hasSize(1);
+        assertThat(lines).hasSize(2);
     }
 
     @Test

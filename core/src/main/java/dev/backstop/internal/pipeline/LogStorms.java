@@ -15,8 +15,12 @@ import java.util.function.LongSupplier;
  * The log-storm limiter. In an incident the same failure repeats thousands of times a second, and writing its stack
  * every time costs more than the failure. Failures are identical when they have the same source, exception class
  * and top {@value #FRAMES} stack frames. The first of a kind is logged in full and opens a window of one interval;
- * the identical failures inside that window are folded: counted, a few of their error ids kept, and written as one
- * summary line when the window closes. The next one after the window is logged in full again.
+ * the identical failures inside that window are folded: each still gets a short line of its own (its error id,
+ * where, what, and the error id whose line has the stack), and the window's summary line, written when it closes,
+ * gives their count, the paths they came from and a sample of their ids. The next one after the window is logged in
+ * full again. Every other line Backstop repeats (a leak report, an unobserved failure, an abandoned task, an internal
+ * failure) is limited the same way, by its own key, except that its repeats get no line of their own: only the
+ * summary, with their exact count.
  *
  * <p>Summaries are written by a daemon thread that exists only while some window has folded lines, so an idle
  * application holds no thread of Backstop's. At most {@value #MAX_KINDS} kinds are tracked at once; beyond that,
@@ -46,10 +50,20 @@ final class LogStorms {
     private final AtomicBoolean flusherRunning = new AtomicBoolean();
     private volatile Thread flusher;
 
-    /** Writes the summary of one window: how many failures it folded, like which one, and a sample of their ids. */
+    /** The category of panics; other lines name their own. */
+    static final String PANIC = "panic";
+    /** Distinct paths a summary names. */
+    static final int SAMPLED_PATHS = 5;
+
+    /** Writes the summary of one window: how many lines it folded, like which one, and where they came from. */
     @FunctionalInterface
     interface Summaries {
-        void write(int folded, String description, List<String> sampleIds);
+        void write(Summary summary);
+    }
+
+    /** What one closed window folded. Immutable. */
+    record Summary(String category, int folded, String description, List<String> sampleIds, List<String> paths,
+            int otherPaths, Duration interval) {
     }
 
     /**
@@ -69,42 +83,62 @@ final class LogStorms {
     }
 
     /**
-     * Decides whether a failure is logged in full now.
+     * Decides whether a panic is logged in full now.
      *
+     * @param path the request path it came from, for the summary; null when none
      * @param describe what a summary says about this kind of failure; asked only when a window opens
-     * @return true to log it in full, false when it was folded into the open window of its kind
+     * @return null to log it in full; else the error id of the panic whose line has the stack of its kind, in whose
+     *     window this one was folded
      */
-    boolean admit(Source source, Throwable failure, String errorId, Describer describe) {
+    String admit(Source source, Throwable failure, String errorId, String path, Describer describe) {
+        if (intervalNanos <= 0) {
+            return null;
+        }
+        Window folded = admit(Key.of(source, failure), errorId, path, describe);
+        return folded == null ? null : folded.firstId;
+    }
+
+    /**
+     * Decides whether a repeated line of {@code category} (a leak report, say) is written now.
+     *
+     * @param identity what makes two such lines the same (the group's name and where it was opened, say)
+     * @return true to write it, false when it was folded into the open window of its kind (counted for the summary)
+     */
+    boolean admitRepeat(String category, String identity, String path, Describer describe) {
         if (intervalNanos <= 0) {
             return true;
         }
-        Key key = Key.of(source, failure);
+        return admit(Key.of(category, identity), null, path, describe) == null;
+    }
+
+    /** @return the window {@code key}'s occurrence was folded into, or null when it is to be written in full */
+    private Window admit(Key key, String errorId, String path, Describer describe) {
         long now = nanoTime.getAsLong();
         Window window = windows.get(key);
-        if (window != null && folded(window, now, errorId)) {
-            return false;
+        if (window != null && folded(window, now, errorId, path)) {
+            return window;
         }
         if (window == null && windows.size() >= MAX_KINDS) {
             purgeExpired(now);
             if (windows.size() >= MAX_KINDS) {
-                return true; // too many kinds at once: log in full rather than forget one
+                return null; // too many kinds at once: write in full rather than forget one
             }
         }
-        Window fresh = new Window(now + intervalNanos, describe.describe());
+        Window fresh = new Window(now + intervalNanos, key.category, describe.describe(), errorId);
         // A window removed meanwhile (by the summary thread) is replaced as if it had never been there.
         Window raced = window == null || !windows.replace(key, window, fresh) ? windows.putIfAbsent(key, fresh) : null;
-        if (raced != null && folded(raced, now, errorId)) {
-            return false;
+        if (raced != null && folded(raced, now, errorId, path)) {
+            return raced;
         }
         if (window != null) {
-            window.close(summaries); // the old window's folded lines, if the summary thread has not written them
+            window.close(summaries, intervalNanos); // the old window's folded lines, if not written yet
         }
-        return true;
+        return null;
     }
 
     /** Folds into {@code window}; the first fold of a window makes sure the summary thread will write it. */
-    private boolean folded(Window window, long now, String errorId) {
-        int folds = window.fold(now, errorId);
+    private boolean folded(Window window, long now, String errorId, String path) {
+        int folds = window.fold(now, errorId, path);
         if (folds == 1) {
             startFlusher();
             Thread current = flusher;
@@ -122,7 +156,7 @@ final class LogStorms {
     void flush() {
         for (Map.Entry<Key, Window> entry : windows.entrySet()) {
             if (windows.remove(entry.getKey(), entry.getValue())) {
-                entry.getValue().close(summaries);
+                entry.getValue().close(summaries, intervalNanos);
             }
         }
         Thread current = flusher;
@@ -140,7 +174,7 @@ final class LogStorms {
         for (Map.Entry<Key, Window> entry : windows.entrySet()) {
             Window window = entry.getValue();
             if (window.expired(now) && windows.remove(entry.getKey(), window)) {
-                window.close(summaries);
+                window.close(summaries, intervalNanos);
             }
         }
     }
@@ -170,7 +204,7 @@ final class LogStorms {
                     Window window = entry.getValue();
                     if (window.expired(now)) {
                         if (windows.remove(entry.getKey(), window)) {
-                            window.close(summaries);
+                            window.close(summaries, intervalNanos);
                         }
                     } else if (window.hasFolded()) {
                         folding = true;
@@ -216,16 +250,23 @@ final class LogStorms {
     private static final class Key {
         private static final StackTraceElement[] NO_FRAMES = new StackTraceElement[0];
 
+        private final String category;
         private final Source source;
         private final String type;
         private final StackTraceElement[] top;
         private final int hash;
 
-        private Key(Source source, String type, StackTraceElement[] top) {
+        private Key(String category, Source source, String type, StackTraceElement[] top) {
+            this.category = category;
             this.source = source;
             this.type = type;
             this.top = top;
-            this.hash = (source.hashCode() * 31 + type.hashCode()) * 31 + Arrays.hashCode(top);
+            this.hash = ((category.hashCode() * 31 + (source == null ? 0 : source.hashCode())) * 31
+                    + type.hashCode()) * 31 + Arrays.hashCode(top);
+        }
+
+        static Key of(String category, String identity) {
+            return new Key(category, null, identity, NO_FRAMES);
         }
 
         static Key of(Source source, Throwable failure) {
@@ -242,7 +283,7 @@ final class LogStorms {
                     break;
                 }
             }
-            return new Key(source, failure.getClass().getName(), top);
+            return new Key(PANIC, source, failure.getClass().getName(), top);
         }
 
         @Override
@@ -252,36 +293,50 @@ final class LogStorms {
 
         @Override
         public boolean equals(Object other) {
-            return other instanceof Key key && hash == key.hash && source == key.source && type.equals(key.type)
-                    && Arrays.equals(top, key.top);
+            return other instanceof Key key && hash == key.hash && source == key.source
+                    && category.equals(key.category) && type.equals(key.type) && Arrays.equals(top, key.top);
         }
     }
 
-    /** One interval of one kind: the failures folded into it so far. */
+    /** One interval of one kind: the lines folded into it so far. */
     private static final class Window {
         final long end;
+        final String category;
         final String description;
+        /** The error id of the panic whose line opened the window, with its stack; null for other lines. */
+        final String firstId;
         private int folded;
         private final List<String> sample = new ArrayList<>(SAMPLED_IDS);
+        private final List<String> paths = new ArrayList<>(SAMPLED_PATHS);
+        private int otherPaths;
         private boolean closed;
 
-        Window(long end, String description) {
+        Window(long end, String category, String description, String firstId) {
             this.end = end;
+            this.category = category;
             this.description = description;
+            this.firstId = firstId;
         }
 
         boolean expired(long now) {
             return now - end >= 0;
         }
 
-        /** @return how many failures this window has folded with this one, or 0 when it could not take it */
-        synchronized int fold(long now, String errorId) {
+        /** @return how many lines this window has folded with this one, or 0 when it could not take it */
+        synchronized int fold(long now, String errorId, String path) {
             if (closed || expired(now)) {
                 return 0;
             }
             folded++;
-            if (sample.size() < SAMPLED_IDS) {
+            if (errorId != null && sample.size() < SAMPLED_IDS) {
                 sample.add(errorId);
+            }
+            if (path != null && !paths.contains(path)) {
+                if (paths.size() < SAMPLED_PATHS) {
+                    paths.add(path);
+                } else {
+                    otherPaths++;
+                }
             }
             return folded;
         }
@@ -290,23 +345,23 @@ final class LogStorms {
             return folded > 0 && !closed;
         }
 
-        void close(Summaries summaries) {
-            int count;
-            List<String> ids;
+        void close(Summaries summaries, long intervalNanos) {
+            Summary summary;
             synchronized (this) {
                 if (closed) {
                     return;
                 }
                 closed = true;
-                count = folded;
-                ids = List.copyOf(sample);
-            }
-            if (count > 0) {
-                try {
-                    summaries.write(count, description, ids);
-                } catch (Throwable ignored) {
-                    // The writer reports its own failures; a summary is never worth a thrown exception.
+                if (folded == 0) {
+                    return;
                 }
+                summary = new Summary(category, folded, description, List.copyOf(sample), List.copyOf(paths),
+                        otherPaths, Duration.ofNanos(intervalNanos));
+            }
+            try {
+                summaries.write(summary);
+            } catch (Throwable ignored) {
+                // The writer reports its own failures; a summary is never worth a thrown exception.
             }
         }
     }

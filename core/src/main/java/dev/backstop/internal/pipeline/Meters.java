@@ -46,13 +46,25 @@ public final class Meters {
 
     public static final String OTHER = "other";
 
+    /**
+     * What a panic is, in the one wording the README, the meter's description and the Javadoc share: any throwable
+     * that escaped a handler (checked ones included), an unchecked one that escaped a child task, guarded executor or
+     * thread, and any failure of a background task; every occurrence counted once.
+     */
+    static final String PANIC_DESCRIPTION = "Panics: any throwable that escaped a handler (checked ones included), an "
+            + "unchecked one that escaped a child task, guarded executor or thread, and any failure of a background "
+            + "task; every occurrence counted once.";
+
+    /** The stages of {@link #INTERNAL_FAILURES}. */
+    static final String[] INTERNAL_STAGES = {"respond", "standard-respond", "log", "mdc"};
+
     /** {@code backstop.responses} outcome: Backstop (or the ErrorResponder) wrote a 500. */
     public static final String OUTCOME_ERROR = "error";
     /** {@code backstop.responses} outcome: the connection was aborted. */
     public static final String OUTCOME_ABORTED = "aborted";
     /**
-     * {@code backstop.responses} outcome: left to the container to finish, because the failure is fatal or the
-     * container has no quiet abort: rethrown on a request thread, not completed in an async error.
+     * {@code backstop.responses} outcome: left to the container to finish, because the container has no quiet abort:
+     * rethrown on a request thread, not completed in an async error.
      */
     public static final String OUTCOME_CONTAINER = "container";
 
@@ -68,6 +80,8 @@ public final class Meters {
     private final AtomicReferenceArray<Counter> taskCounters =
             new AtomicReferenceArray<>(TaskKind.values().length * TaskOutcome.values().length);
     private final AtomicReferenceArray<Counter> foldedCounters = new AtomicReferenceArray<>(Source.values().length);
+    private final Map<String, Counter> internalFailureCounters = new ConcurrentHashMap<>();
+    private volatile Counter leakedGroups;
     private final String backstopName;
     private final AtomicInteger[] active = new AtomicInteger[TaskKind.values().length];
     private volatile MultiGauge activeGauge;
@@ -128,15 +142,14 @@ public final class Meters {
     }
 
     void panic(Source source, Throwable t) {
-        bySourceAndException(panicCounters, PANICS, "panics", "Panic equivalents: any throwable that escaped a "
-                + "handler (checked ones included), or an unchecked one that escaped a guarded task; every "
-                + "occurrence counted once.", source, exceptionTag(source, t)).increment();
+        bySourceAndException(panicCounters, PANICS, "panics", PANIC_DESCRIPTION, source, exceptionTag(source, t))
+                .increment();
     }
 
     void clientAbort(Source source, Throwable t) {
         bySourceAndException(clientAbortCounters, CLIENT_ABORTS, "aborts", "Requests that failed because the "
-                + "client went away (broken pipe, reset, EOF); not panics.", source, exceptionTag(source, t))
-                .increment();
+                + "client went away, as the container says (writing the response failed); not panics.", source,
+                exceptionTag(source, t)).increment();
     }
 
     /** The counter {@code name{source, exception}}, registered on first use and kept. */
@@ -156,20 +169,29 @@ public final class Meters {
     }
 
     void foldedLine(Source source) {
+        foldedCounter(source).increment();
+    }
+
+    private Counter foldedCounter(Source source) {
         Counter counter = foldedCounters.get(source.ordinal());
         if (counter == null) {
             counter = Counter.builder(FOLDED_LINES)
-                    .description("Panic log lines the log-storm limiter folded into a summary instead of writing them "
-                            + "one by one; the panics themselves are all counted in backstop.panics.")
+                    .description("Panic lines the log-storm limiter wrote without their stack (a short line, and a "
+                            + "count in the window's summary); the panics themselves are all counted in "
+                            + "backstop.panics.")
                     .baseUnit("lines")
                     .tag("source", source.tag())
                     .register(registry);
             foldedCounters.set(source.ordinal(), counter);
         }
-        counter.increment();
+        return counter;
     }
 
     void response(String outcome, Kind reason) {
+        responseCounter(outcome, reason).increment();
+    }
+
+    private Counter responseCounter(String outcome, Kind reason) {
         int index = outcomeIndex(outcome) * Kind.values().length + reason.ordinal();
         Counter counter = responseCounters.get(index);
         if (counter == null) {
@@ -181,7 +203,7 @@ public final class Meters {
                     .register(registry);
             responseCounters.set(index, counter);
         }
-        counter.increment();
+        return counter;
     }
 
     private static int outcomeIndex(String outcome) {
@@ -196,37 +218,84 @@ public final class Meters {
     }
 
     void internalFailure(String stage) {
-        Counter.builder(INTERNAL_FAILURES)
-                .description("Failures inside Backstop itself (an error responder, logger or meter registry that "
-                        + "threw); the original failure was still answered.")
-                .baseUnit("failures")
-                .tag("stage", stage)
-                .register(registry)
-                .increment();
+        internalFailureCounter(stage).increment();
+    }
+
+    private Counter internalFailureCounter(String stage) {
+        Counter counter = internalFailureCounters.get(stage);
+        if (counter == null) {
+            counter = internalFailureCounters.computeIfAbsent(stage, tag -> Counter.builder(INTERNAL_FAILURES)
+                    .description("Failures inside Backstop itself (an error responder, the response's writer, the "
+                            + "logging backend or the MDC adapter that threw); the original failure was still "
+                            + "answered and logged.")
+                    .baseUnit("failures")
+                    .tag("stage", tag)
+                    .register(registry));
+        }
+        return counter;
     }
 
     void task(TaskKind kind, TaskOutcome outcome) {
+        taskCounter(kind, outcome).increment();
+    }
+
+    private Counter taskCounter(TaskKind kind, TaskOutcome outcome) {
         int index = kind.ordinal() * TaskOutcome.values().length + outcome.ordinal();
         Counter counter = taskCounters.get(index);
         if (counter == null) {
             counter = Counter.builder(TASKS)
-                    .description("Child tasks that finished, by kind (scoped to a request or background) and outcome "
-                            + "(success, failure, panic, cancelled, rejected, abandoned).")
+                    .description("Child tasks that finished, or never started, by kind (scoped to a request or "
+                            + "background) and outcome (success, failure, panic, cancelled, rejected, abandoned).")
                     .baseUnit("tasks")
                     .tag("kind", kind.tag())
                     .tag("outcome", outcome.tag())
                     .register(registry);
             taskCounters.set(index, counter);
         }
-        counter.increment();
+        return counter;
     }
 
     void leakedGroup() {
-        Counter.builder(LEAKED_GROUPS)
-                .description("ChildTasks groups still open when their request ended; their tasks were cancelled.")
-                .baseUnit("groups")
-                .register(registry)
-                .increment();
+        leakedGroupsCounter().increment();
+    }
+
+    private Counter leakedGroupsCounter() {
+        Counter counter = leakedGroups;
+        if (counter == null) {
+            counter = Counter.builder(LEAKED_GROUPS)
+                    .description("ChildTasks groups still open, and not waited for, when their request ended; their "
+                            + "tasks were cancelled.")
+                    .baseUnit("groups")
+                    .register(registry);
+            leakedGroups = counter;
+        }
+        return counter;
+    }
+
+    /**
+     * Registers, at 0, every counter whose tags are known in advance (responses by outcome and reason, leaked groups,
+     * tasks by kind and outcome, folded lines by source, internal failures by stage), so that a scrape has each series
+     * before its first event and an alert on {@code increase()} sees the first one. Panics and client aborts are
+     * tagged by exception, which is known only when it happens.
+     */
+    void registerAtZero() {
+        for (String outcome : new String[] {OUTCOME_ERROR, OUTCOME_ABORTED, OUTCOME_CONTAINER}) {
+            for (Kind reason : new Kind[] {Kind.PANIC, Kind.ABORT_REQUESTED, Kind.FATAL}) {
+                responseCounter(outcome, reason);
+            }
+        }
+        leakedGroupsCounter();
+        for (TaskKind kind : TaskKind.values()) {
+            for (TaskOutcome outcome : TaskOutcome.values()) {
+                taskCounter(kind, outcome);
+            }
+        }
+        for (Source source : Source.values()) {
+            foldedCounter(source);
+        }
+        for (String stage : INTERNAL_STAGES) {
+            internalFailureCounter(stage);
+        }
     }
 
     /** @return the running-task count of {@code kind} behind this Backstop's gauge */

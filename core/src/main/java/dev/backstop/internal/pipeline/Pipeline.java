@@ -48,6 +48,27 @@ public final class Pipeline {
                 log.gaugeNameTaken(name, tag);
             }
         });
+        count(meters::registerAtZero);
+    }
+
+    /**
+     * Says once, at INFO, which registry this Backstop's meters go to, since a wrong guess there is silent; and at
+     * WARN when it is {@code Metrics.globalRegistry} with no registry attached, where they go nowhere.
+     *
+     * @param from where the registry came from, in words (a builder call, a ServletContext attribute, the default)
+     */
+    public void announceRegistry(String name, MeterRegistry registry, String from) {
+        try {
+            if (registry == io.micrometer.core.instrument.Metrics.globalRegistry
+                    && io.micrometer.core.instrument.Metrics.globalRegistry.getRegistries().isEmpty()) {
+                log.noRegistry(name);
+            } else {
+                log.registry(name, registry.getClass().getName() + "@"
+                        + Integer.toHexString(System.identityHashCode(registry)), from);
+            }
+        } catch (Throwable unreadable) {
+            // The announcement is a convenience.
+        }
     }
 
     /** @return {@code interval}, when it is zero or positive */
@@ -87,31 +108,61 @@ public final class Pipeline {
     /** Logs and counts one occurrence of a panic ({@code kind} PANIC or FATAL) with a new error id. */
     public Report panic(Throwable failure, Capture where, Kind kind) {
         String errorId = ErrorIds.next();
-        if (log.errorEnabled() && !folded(kind, errorId, failure, where)) {
-            log.panic(kind, errorId, failure, where);
+        if (log.errorEnabled()) {
+            String stackLoggedAs = folded(kind, errorId, failure, where);
+            if (stackLoggedAs == null) {
+                log.panic(kind, errorId, failure, where);
+            } else {
+                log.foldedPanic(kind, errorId, failure, where, stackLoggedAs);
+            }
         }
         count(() -> meters.panic(where.source(), failure));
+        Flight.panic(errorId, where, unwrapped(failure), kind == Kind.FATAL);
         return new Report(kind, errorId, failure);
     }
 
-    /** True when the log-storm limiter folded this panic into a summary instead of a line of its own. */
-    private boolean folded(Kind kind, String errorId, Throwable failure, Capture where) {
-        if (!storms.enabled()) {
-            return false;
+    private static Throwable unwrapped(Throwable failure) {
+        try {
+            return Classifier.unwrap(failure);
+        } catch (Throwable unreadable) {
+            return failure;
         }
+    }
+
+    /**
+     * @return null when this panic is to be logged with its stack; else the error id of the line that has the stack
+     *     of its kind, in whose log-storm window it was folded (it still gets a short line of its own)
+     */
+    private String folded(Kind kind, String errorId, Throwable failure, Capture where) {
+        if (!storms.enabled()) {
+            return null;
+        }
+        String stackLoggedAs;
         try {
             // What was thrown, under plain ServletException wrappers (Spring MVC wraps every handler failure in one
             // made at the same place): otherwise every wrapped failure would look identical.
             Throwable thrown = Classifier.unwrap(failure);
-            if (storms.admit(where.source(), thrown, errorId,
-                    () -> LogLines.foldedKind(kind, errorId, thrown, where))) {
-                return false;
-            }
+            stackLoggedAs = storms.admit(where.source(), thrown, errorId, where.path(),
+                    () -> LogLines.foldedKind(kind, errorId, thrown, where));
         } catch (Throwable limiterFailed) {
-            return false; // log it in full
+            return null; // log it in full
         }
-        count(() -> meters.foldedLine(where.source()));
-        return true;
+        if (stackLoggedAs != null) {
+            count(() -> meters.foldedLine(where.source()));
+        }
+        return stackLoggedAs;
+    }
+
+    /**
+     * Whether a repeated line is written now, or folded into its log-storm window's summary (counted exactly there).
+     * Never throws: a limiter that fails lets the line through.
+     */
+    private boolean admitted(String category, String identity, String path, LogStorms.Describer describe) {
+        try {
+            return storms.admitRepeat(category, identity, path, describe);
+        } catch (Throwable limiterFailed) {
+            return true;
+        }
     }
 
     /** Counts a finished child task. */
@@ -134,7 +185,10 @@ public final class Pipeline {
      * the error id of the failure it was handling.
      */
     public void internalFailure(String stage, Throwable failure, String errorId) {
-        log.internalFailure(stage, failure, errorId);
+        if (admitted("internal_failure", stage + ' ' + failure.getClass().getName(), null,
+                () -> "backstop " + stage + " failed, exception=" + failure.getClass().getName())) {
+            log.internalFailure(stage, failure, errorId);
+        }
         count(() -> meters.internalFailure(stage));
     }
 
@@ -142,7 +196,11 @@ public final class Pipeline {
     public void groupLeaked(String group, String openedAt, String method, String path, int cancelled,
             int abandoned) {
         count(meters::leakedGroup);
-        log.groupLeaked(group, openedAt, method, path, cancelled, abandoned);
+        if (admitted("group_leaked", group + ' ' + openedAt, path,
+                () -> "child task group leaked: '" + Texts.escape(group, 128) + "' opened at " + openedAt)) {
+            log.groupLeaked(group, openedAt, method, path, cancelled, abandoned);
+        }
+        Flight.groupLeaked(group, openedAt, method, path);
     }
 
     /**
@@ -151,7 +209,12 @@ public final class Pipeline {
      */
     public void taskAbandoned(Duration grace, String openedAt, Capture where) {
         count(() -> meters.task(TaskKind.SCOPED, TaskOutcome.ABANDONED));
-        log.taskAbandoned(String.valueOf(grace), openedAt, where);
+        if (admitted("task_abandoned", where.group() + ' ' + openedAt, where.path(),
+                () -> "child task abandoned in group '" + Texts.escape(String.valueOf(where.group()), 128)
+                        + "' opened at " + openedAt)) {
+            log.taskAbandoned(String.valueOf(grace), openedAt, where);
+        }
+        Flight.taskAbandoned(where, openedAt);
     }
 
     /**
@@ -160,7 +223,11 @@ public final class Pipeline {
      */
     public void abandonedTaskEnded(TaskOutcome outcome, Throwable failure, Capture where) {
         if (outcome == TaskOutcome.FAILURE && failure != null) {
-            log.abandonedTaskFailed(failure, where);
+            if (admitted("abandoned_task_failed", where.group() + ' ' + failure.getClass().getName(), where.path(),
+                    () -> "abandoned child task failed in group '" + Texts.escape(String.valueOf(where.group()), 128)
+                            + "' exception=" + failure.getClass().getName())) {
+                log.abandonedTaskFailed(failure, where);
+            }
         } else {
             log.abandonedTaskEnded(outcome.tag(), where);
         }
@@ -173,7 +240,11 @@ public final class Pipeline {
 
     /** A checked child failure that nobody observed before its group closed: logged at WARN with its stack. */
     public void unobservedFailure(Throwable failure, Capture where) {
-        log.unobservedFailure(failure, where);
+        if (admitted("unobserved_failure", where.group() + ' ' + failure.getClass().getName(), where.path(),
+                () -> "unobserved child task failure in group '" + Texts.escape(String.valueOf(where.group()), 128)
+                        + "' exception=" + failure.getClass().getName())) {
+            log.unobservedFailure(failure, where);
+        }
     }
 
     /** More unobserved failures than a group keeps. */
@@ -183,7 +254,11 @@ public final class Pipeline {
 
     /** A background task outlived the grace period of its Backstop's close and is interrupted. */
     public void backgroundStillRunning(Duration grace, Capture where) {
-        log.backgroundStillRunning(String.valueOf(grace), where);
+        if (admitted("background_still_running", String.valueOf(where.task()), where.path(),
+                () -> "background task still running at close, task=" + Texts.escape(String.valueOf(where.task()),
+                        128))) {
+            log.backgroundStillRunning(String.valueOf(grace), where);
+        }
     }
 
     /** Writes the summaries of folded panics still pending. Never throws. */

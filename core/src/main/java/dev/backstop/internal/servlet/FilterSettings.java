@@ -99,6 +99,7 @@ public final class FilterSettings {
 
     private final Backstop backstop;
     private final MeterRegistry meterRegistry;
+    private final String meterRegistrySource;
     private final boolean exposeStackTraces;
     private final ErrorResponder errorResponder;
     private final String problemType;
@@ -110,11 +111,12 @@ public final class FilterSettings {
     private final KeptHeaders keepHeaders;
     private final boolean useErrorPages;
 
-    private FilterSettings(Backstop backstop, MeterRegistry registry, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
+    private FilterSettings(Backstop backstop, MeterRegistry registry, String registrySource, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
             Duration grace, Duration logStormInterval, boolean uncaught, KeptHeaders keepHeaders,
             boolean useErrorPages) {
         this.backstop = backstop;
         this.meterRegistry = registry;
+        this.meterRegistrySource = registrySource;
         this.exposeStackTraces = expose;
         this.errorResponder = responder;
         this.problemType = problemType;
@@ -142,14 +144,18 @@ public final class FilterSettings {
             }
         }
         MeterRegistry registry = given.meterRegistry;
+        String registrySource = "RecoveryFilter.Builder.meterRegistry";
         if (registry == null && backstop == null) {
-            registry = attribute(context, METER_REGISTRY_ATTRIBUTE, config.getInitParameter(METER_REGISTRY_ATTRIBUTE),
-                    MeterRegistry.class);
+            String named = config.getInitParameter(METER_REGISTRY_ATTRIBUTE);
+            registry = attribute(context, METER_REGISTRY_ATTRIBUTE, named, MeterRegistry.class);
+            registrySource = "the ServletContext attribute '" + named + "' named by init-param "
+                    + METER_REGISTRY_ATTRIBUTE;
             if (registry == null) {
                 registry = defaultRegistry(context);
+                registrySource = defaultRegistrySource(registry);
             }
         }
-        return new FilterSettings(backstop, registry,
+        return new FilterSettings(backstop, registry, registrySource,
                 given.exposeStackTraces != null ? given.exposeStackTraces
                         : booleanParam(config, EXPOSE_STACK_TRACES, DEFAULT_EXPOSE_STACK_TRACES),
                 given.errorResponder != null ? given.errorResponder
@@ -179,10 +185,12 @@ public final class FilterSettings {
      */
     public static FilterSettings withoutInit(Given given, ServletContext context) {
         MeterRegistry registry = given.meterRegistry;
+        String registrySource = "RecoveryFilter.Builder.meterRegistry";
         if (registry == null && given.backstop == null) {
             registry = context == null ? Metrics.globalRegistry : defaultRegistry(context);
+            registrySource = defaultRegistrySource(registry);
         }
-        return new FilterSettings(given.backstop, registry,
+        return new FilterSettings(given.backstop, registry, registrySource,
                 given.exposeStackTraces != null ? given.exposeStackTraces : DEFAULT_EXPOSE_STACK_TRACES,
                 given.errorResponder, given.problemType != null ? given.problemType : DEFAULT_PROBLEM_TYPE,
                 given.childTaskExecutor,
@@ -194,6 +202,11 @@ public final class FilterSettings {
                         : DEFAULT_UNCAUGHT_EXCEPTION_HANDLER,
                 given.keepHeaders != null ? given.keepHeaders : KeptHeaders.parse(DEFAULT_KEEP_HEADERS),
                 given.useErrorPages != null ? given.useErrorPages : DEFAULT_USE_ERROR_PAGES);
+    }
+
+    private static String defaultRegistrySource(MeterRegistry registry) {
+        return registry == Metrics.globalRegistry ? "no registry configured: the default, Metrics.globalRegistry"
+                : "the ServletContext attribute '" + DEFAULT_METER_REGISTRY_ATTRIBUTE + "'";
     }
 
     private static MeterRegistry defaultRegistry(ServletContext context) {
@@ -214,6 +227,11 @@ public final class FilterSettings {
     /** @return the registry for a Backstop of the filter's own */
     public MeterRegistry meterRegistry() {
         return meterRegistry;
+    }
+
+    /** @return where {@link #meterRegistry()} came from, in words, for the line that names it */
+    public String meterRegistrySource() {
+        return meterRegistrySource;
     }
 
     public boolean exposeStackTraces() {
