@@ -7,8 +7,13 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.backstop.RecoveryFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,12 +28,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.ajax.JSON;
@@ -44,7 +55,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The example as a new user meets it: started on a free port, every endpoint of the index page driven once, then
  * the statuses, bodies, log lines and {@code /metrics} samples they left checked, and the Grafana dashboard's
- * queries checked against that real scrape.
+ * queries checked against that real scrape; then the dashboard's import input, variables and filters.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -53,6 +64,7 @@ class ExampleIntegrationTest {
     private final HttpClient client = HttpClient.newHttpClient();
     private final ListAppender<ILoggingEvent> events = new ListAppender<>();
     private final Logger backstopLogger = (Logger) LoggerFactory.getLogger("dev.backstop");
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private Server server;
     private int port;
 
@@ -60,7 +72,7 @@ class ExampleIntegrationTest {
     void start() throws Exception {
         events.start();
         backstopLogger.addAppender(events);
-        server = ExampleServer.start(0, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        server = ExampleServer.start(0, registry);
         port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
     }
 
@@ -237,6 +249,126 @@ class ExampleIntegrationTest {
                 .containsAll(queried);
     }
 
+    /** Grafana's import dialog asks for the Prometheus data source, and the {@code datasource} variable starts there. */
+    @Test
+    @Order(5)
+    void theDashboardAsksForItsDataSourceOnImport() throws IOException {
+        Json dashboard = dashboard();
+        List<Json> inputs = maps(dashboard.get("__inputs"));
+        assertThat(inputs).as("__inputs").singleElement().satisfies(input -> assertThat(input)
+                .containsEntry("name", "DS_PROMETHEUS").containsEntry("type", "datasource")
+                .containsEntry("pluginId", "prometheus"));
+        assertThat(maps(dashboard.get("__requires"))).as("__requires")
+                .anySatisfy(r -> assertThat(r).containsEntry("type", "datasource").containsEntry("id", "prometheus"))
+                .anySatisfy(r -> assertThat(r).containsEntry("type", "grafana"));
+        Json datasource = variable(dashboard, "datasource");
+        assertThat(datasource).containsEntry("type", "datasource").containsEntry("query", "prometheus");
+        assertThat(new Json(datasource.get("current"))).as("the data source chosen on import")
+                .containsEntry("value", "${DS_PROMETHEUS}");
+    }
+
+    /** {@code job} and {@code instance} pick the services to show, from a series Backstop exports from the start. */
+    @Test
+    @Order(6)
+    void theDashboardHasJobAndInstanceVariables() throws IOException {
+        Json dashboard = dashboard();
+        Json job = variable(dashboard, "job");
+        Json instance = variable(dashboard, "instance");
+        for (Json variable : List.of(job, instance)) {
+            assertThat(variable).containsEntry("type", "query").containsEntry("multi", true)
+                    .containsEntry("includeAll", true);
+            assertThat(dataSourceUid(variable)).as("%s's data source", variable.get("name"))
+                    .isEqualTo("${datasource}");
+        }
+        assertThat(job.get("query")).isEqualTo("label_values(backstop_tasks_active_tasks, job)");
+        assertThat(instance.get("query")).as("instances of the chosen jobs")
+                .isEqualTo("label_values(backstop_tasks_active_tasks{job=~\"$job\"}, instance)");
+    }
+
+    /**
+     * Every panel reads the chosen data source, and every series every panel selects is filtered by the chosen jobs
+     * and instances; nothing is specific to one container, and internal failures have a row and a panel.
+     */
+    @Test
+    @Order(7)
+    void everyPanelQueriesTheChosenDataSourceJobsAndInstances() throws IOException {
+        List<Json> panels = panels(dashboard());
+        assertThat(panels).isNotEmpty();
+        Pattern selector = Pattern.compile("\\b((?:backstop|jetty|tomcat|jvm|process|system)_[a-zA-Z0-9_]+)"
+                + "(\\{[^}]*})?");
+        List<String> expressions = new ArrayList<>();
+        for (Json panel : panels) {
+            assertThat(dataSourceUid(panel)).as("data source of panel %s", panel.get("title"))
+                    .isEqualTo("${datasource}");
+            for (Json target : maps(panel.get("targets"))) {
+                assertThat(dataSourceUid(target)).as("data source of a query of %s", panel.get("title"))
+                        .isEqualTo("${datasource}");
+                String expr = (String) target.get("expr");
+                assertThat(expr).as("a query of %s", panel.get("title")).isNotBlank();
+                expressions.add(expr);
+                Matcher m = selector.matcher(expr);
+                int selectors = 0;
+                while (m.find()) {
+                    selectors++;
+                    assertThat(m.group(1)).as("container-specific series in %s", expr)
+                            .doesNotStartWith("jetty_").doesNotStartWith("tomcat_");
+                    assertThat(m.group(2)).as("labels of %s in %s", m.group(1), expr).isNotNull()
+                            .contains("job=~\"$job\"", "instance=~\"$instance\"");
+                }
+                assertThat(selectors).as("series selected by %s", expr).isPositive();
+            }
+        }
+        assertThat(expressions).as("a panel charts backstop_internal_failures_total")
+                .anyMatch(e -> e.contains("backstop_internal_failures_total"));
+        assertThat(panels).as("a row for internal failures").anySatisfy(panel -> {
+            assertThat(panel.get("type")).isEqualTo("row");
+            assertThat((String) panel.get("title")).containsIgnoringCase("internal failures");
+        });
+    }
+
+    /** A JSON object as Jetty's parser gives it. */
+    @SuppressWarnings("serial")
+    private static final class Json extends HashMap<String, Object> {
+        Json(Object parsed) {
+            ((Map<?, ?>) parsed).forEach((key, value) -> put((String) key, value));
+        }
+    }
+
+    private static Json dashboard() throws IOException {
+        return new Json(new JSON().fromJSON(Files.readString(Path.of("..", "src", "dashboards", "backstop.json"))));
+    }
+
+    private static Json variable(Json dashboard, String name) {
+        List<Json> named = maps(new Json(dashboard.get("templating")).get("list")).stream()
+                .filter(v -> name.equals(v.get("name"))).toList();
+        assertThat(named).as("the variable %s", name).hasSize(1);
+        return named.get(0);
+    }
+
+    /** The dashboard's panels, rows included, and the panels of collapsed rows. */
+    private static List<Json> panels(Json dashboard) {
+        List<Json> all = new ArrayList<>();
+        for (Json panel : maps(dashboard.get("panels"))) {
+            all.add(panel);
+            all.addAll(maps(panel.get("panels")));
+        }
+        return all;
+    }
+
+    private static String dataSourceUid(Json node) {
+        return node.get("datasource") instanceof Map<?, ?> ds ? (String) ds.get("uid") : null;
+    }
+
+    private static List<Json> maps(Object array) {
+        List<Json> maps = new ArrayList<>();
+        if (array instanceof Object[] items) {
+            for (Object item : items) {
+                maps.add(new Json(item));
+            }
+        }
+        return maps;
+    }
+
     /**
      * The example accepts a client's {@code X-Request-Id} for correlation only when it is short and plain
      * ({@code [A-Za-z0-9-]{1,64}}); anything else is replaced by a fresh id before it is logged or echoed.
@@ -322,5 +454,41 @@ class ExampleIntegrationTest {
             return scrape.contains("source=\"background\"") && scrape.contains("source=\"executor\"")
                     && scrape.contains("backstop_client_aborts_total{");
         });
+        if (!get("/metrics").body().contains("backstop_internal_failures_total")) {
+            failAnErrorResponder();
+        }
+    }
+
+    /**
+     * Makes {@code backstop_internal_failures_total} exist in the example's registry where Backstop registers it on
+     * first use: one request through a filter whose {@link dev.backstop.ErrorResponder} throws, in a context of its
+     * own that reports to the same registry.
+     */
+    private void failAnErrorResponder() throws Exception {
+        Server broken = new Server(0);
+        ServletContextHandler context = new ServletContextHandler("/broken-responder");
+        context.addFilter(new FilterHolder(RecoveryFilter.builder().meterRegistry(registry)
+                .uncaughtExceptionHandler(false)
+                .errorResponder((request, response, failure) -> {
+                    throw new IllegalStateException("this ErrorResponder is broken on purpose");
+                }).build()), "/*", EnumSet.of(DispatcherType.REQUEST));
+        context.addServlet(new ServletHolder(new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest request, HttpServletResponse response) {
+                throw new IllegalStateException("a panic for the broken ErrorResponder to answer");
+            }
+        }), "/*");
+        broken.setHandler(context);
+        broken.start();
+        try {
+            int brokenPort = ((ServerConnector) broken.getConnectors()[0]).getLocalPort();
+            HttpResponse<String> answered = client.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + brokenPort + "/broken-responder/panic"))
+                    .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answered.statusCode()).as("answered all the same").isEqualTo(500);
+        } finally {
+            broken.stop();
+        }
+        assertThat(get("/metrics").body()).contains("backstop_internal_failures_total{stage=\"respond\"} 1.0");
     }
 }
