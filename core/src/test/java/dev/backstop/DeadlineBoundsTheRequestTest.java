@@ -128,7 +128,7 @@ class DeadlineBoundsTheRequestTest {
                 assertThat(event.getFormattedMessage())
                         .contains("still running PT1S after its group was closed")
                         .contains("method=GET path=/quote group=quote task=upstream")
-                        .contains("opened_at=dev.backstop.DeadlineBoundsTheRequestTest"));
+                        .contains("openedAt=dev.backstop.DeadlineBoundsTheRequestTest"));
 
         // It still holds the one slot of max-child-tasks: another request cannot start a task.
         assertThat(get("/one").statusCode()).isEqualTo(500);

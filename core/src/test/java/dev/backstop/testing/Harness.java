@@ -74,6 +74,13 @@ public final class Harness implements BeforeEachCallback, AfterEachCallback {
         }
         if (logs != null) {
             logs.close();
+            // Every line the test made Backstop write matches its row of docs/log-catalogue.md.
+            for (ILoggingEvent event : logs.everything()) {
+                String wrong = LogCatalogue.check(event);
+                if (wrong != null && failure == null) {
+                    failure = new AssertionError("a line that is not in the log catalogue: " + wrong);
+                }
+            }
         }
         if (failure instanceof Exception e) {
             throw e;

@@ -198,7 +198,7 @@ public final class LogLines {
     void taskAbandoned(String grace, String openedAt, Capture where) {
         emit(Level.WARN, new Line("task_abandoned", "child task abandoned: still running " + grace + " after its "
                 + "group was closed, and interrupted; the request goes on without it").where(where)
-                .field("opened_at", openedAt).kv("grace", grace)
+                .field("openedAt", openedAt).kv("grace", grace)
                 .text(". It keeps its slot under max-child-tasks until it ends, and what it throws is still reported. "
                         + "Make the task respond to interrupts (or give its blocking calls a timeout)"), null,
                 failures);
