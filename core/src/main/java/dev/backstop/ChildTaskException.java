@@ -12,9 +12,9 @@ package dev.backstop;
  *   <li>a {@link java.util.concurrent.CancellationException} when the group was cancelled and some task did not
  *       run to completion.</li>
  * </ul>
- * A panic (an unchecked failure) in the cause was logged and counted when it happened, in the task's thread; when
- * this exception reaches {@link RecoveryFilter}, it is not logged or counted again, and the 500 carries the same
- * error id as {@link #errorId()}.
+ * A child's panic (an unchecked failure of a task) in the cause was logged and counted when it happened, in the
+ * task's thread; when this exception reaches {@link RecoveryFilter}, it is not logged or counted again, and the 500
+ * carries the same error id as {@link #errorId()}.
  */
 public class ChildTaskException extends RuntimeException {
 

@@ -183,8 +183,9 @@ public final class ChildTasks implements AutoCloseable {
     /**
      * A stage that completes when every task has finished (or the timeout passed), normally or exceptionally with
      * the same {@link ChildTaskException} that {@link #await()} would throw. This is how an async servlet uses the
-     * group without blocking a container thread. The stage completes on the thread of the last task to finish, or on
-     * Backstop's timer thread when the timeout fires: keep callbacks short, or use the {@code *Async} variants.
+     * group without blocking a container thread. The stage completes on the thread of the last task to finish, or,
+     * when the timeout fires, on a thread of a small pool of Backstop's own (never behind the tasks on the child-task
+     * executor), with the request's MDC: keep callbacks short, or use the {@code *Async} variants.
      * <pre>{@code
      * AsyncContext async = request.startAsync();
      * ChildTasks tasks = ChildTasks.open(request);

@@ -41,16 +41,18 @@ import java.util.concurrent.Executor;
  *       aborted (with a TCP reset where the container allows it): a chunked body never gets its last chunk, a body
  *       with Content-Length is never padded, an upgraded connection never gets a 500. On Jetty and Tomcat Backstop
  *       aborts it itself; on other containers the failure is rethrown for the container to.</li>
- *   <li><b>Client went away</b>, known only from the container's own signal (Jetty {@code EofException}, Tomcat
- *       {@code ClientAbortException}, an {@code IOException} when writing this response failed), never from a
- *       message: no ERROR, not a panic; counted in {@code backstop.client.aborts}.</li>
+ *   <li><b>Client went away</b>, known only from the container's own signal (writing this response failed, and the
+ *       failure is that write's: Jetty's {@code EofException}, Tomcat's {@code ClientAbortException}), never from
+ *       a message or a class alone: no ERROR, not a panic; counted in {@code backstop.client.aborts}.</li>
  *   <li><b>{@link AbortRequestException}</b>: the connection is aborted quietly; not a panic.</li>
  *   <li><b>Fatal {@link VirtualMachineError}</b> (not {@link StackOverflowError}): logged and counted, answered with a
  *       bare, empty 500 (or an abort once committed), and not handed to the container, whose page would name it and
  *       whose log would repeat its stack.</li>
  * </ul>
- * Each panic is one ERROR event on the {@code dev.backstop} logger carrying the error id (also in the MDC as
- * {@code errorId}), source, method and path, and one increment of
+ * A panic is any throwable that escaped a handler (checked ones included), an unchecked one that escaped a child
+ * task, guarded executor or thread, or any failure of a background task. Each is one ERROR event on the
+ * {@code dev.backstop} logger carrying the error id (also in the MDC as {@code errorId}), source, method and path
+ * (identical ones in a log storm without their stack), and one increment of
  * {@code backstop.panics{source=handler, exception=<SimpleName>}}. REQUEST, ASYNC and ERROR dispatches are
  * covered when the filter is mapped for them; failures that end an async cycle are caught through an
  * {@code AsyncListener}. FORWARD and INCLUDE dispatches pass straight through: their failures reach the

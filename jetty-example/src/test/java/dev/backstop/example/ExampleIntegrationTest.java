@@ -180,9 +180,12 @@ class ExampleIntegrationTest {
         HttpResponse<String> asyncFailure = get("/async-fanout?fail=1");
         assertThat(asyncFailure.statusCode()).isEqualTo(500);
         // The same child failure as /fanout's, from the same code, within the log-storm interval: counted and answered
-        // with its own id, but folded into a summary instead of a second stack.
+        // with its own id, and logged on a short line of its own without a second stack, pointing at the first.
         String folded = errorIdOf(asyncFailure);
-        assertThat(errors()).noneMatch(e -> folded.equals(e.getMDCPropertyMap().get("errorId")));
+        assertThat(loggedWith(folded)).satisfies(line -> {
+            assertThat(line.getFormattedMessage()).contains("path=/async-fanout", "folded=true stackLoggedAs=");
+            assertThat(line.getThrowableProxy()).isNull();
+        });
         assertThat(get("/metrics").body()).contains("backstop_folded_lines_total{source=\"child\"} 1.0");
 
         HttpResponse<String> background = get("/background");
@@ -226,8 +229,9 @@ class ExampleIntegrationTest {
                 "jetty_threads_busy ",
                 "jvm_threads_live_threads ",
                 "jetty_connections_current_connections{");
-        assertThat(errors()).as("one ERROR per panic (3 handler, 3 child, 1 background, 2 executor), but the folded one")
-                .hasSize(8);
+        assertThat(errors()).as("one ERROR per panic (3 handler, 3 child, 1 background, 2 executor)").hasSize(9);
+        assertThat(errors()).as("with a stack: all but the folded one")
+                .filteredOn(line -> line.getThrowableProxy() != null).hasSize(8);
     }
 
     /** Last: it drives the endpoints again, which would change the exact counts above. */

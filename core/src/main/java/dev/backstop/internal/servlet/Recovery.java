@@ -264,7 +264,7 @@ public final class Recovery {
             }
             case CLIENT_ABORT -> {
                 // Nobody is listening; make sure the container does not try to finish the response either.
-                container.abort(response, failure, closeDelimited(request));
+                container.abort(response, failure, closeDelimited(request, response));
                 return true;
             }
             case ABORT_REQUESTED -> {
@@ -345,17 +345,37 @@ public final class Recovery {
     }
 
     /**
-     * Whether the response's body may be delimited by the connection's close (HTTP/1.0), which only a reset tells
-     * from a complete one. HTTP/1.1 bodies carry their length or chunks, so an orderly close already shows the cut,
-     * and spares what the connection still has to send (an earlier pipelined response); HTTP/2 streams share one
-     * connection.
+     * Whether the response's body may be delimited by the connection's close, which only a reset tells from a
+     * complete one: HTTP/1.0, and HTTP/1.1 without a {@code Content-Length} when the client or the application asked
+     * for the connection to close (Jetty then sends the body close-delimited). Other HTTP/1.1 bodies carry their
+     * length or chunks, so an orderly close already shows the cut and spares what the connection still has to send
+     * (an earlier pipelined response); HTTP/2 streams share one connection and are never reset this way.
      */
-    private static boolean closeDelimited(HttpServletRequest request) {
+    private static boolean closeDelimited(HttpServletRequest request, HttpServletResponse response) {
         try {
-            return "HTTP/1.0".equals(request.getProtocol());
+            String protocol = request.getProtocol();
+            if ("HTTP/1.0".equals(protocol)) {
+                return true;
+            }
+            if (!"HTTP/1.1".equals(protocol) || response.getHeader("Content-Length") != null) {
+                return false;
+            }
+            return asksToClose(request.getHeader("Connection")) || asksToClose(response.getHeader("Connection"));
         } catch (RuntimeException unreadable) {
             return true;
         }
+    }
+
+    private static boolean asksToClose(String connection) {
+        if (connection == null) {
+            return false;
+        }
+        for (String token : connection.split(",")) {
+            if (token.trim().equalsIgnoreCase("close")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A connection that {@code request.upgrade()} switched to another protocol: it has no HTTP response to give. */
@@ -396,7 +416,7 @@ public final class Recovery {
      */
     private boolean abort(HttpServletRequest request, HttpServletResponse response, Throwable failure, Kind reason,
             boolean mayRethrow) throws IOException, ServletException {
-        if (container.abort(response, failure, closeDelimited(request))) {
+        if (container.abort(response, failure, closeDelimited(request, response))) {
             pipeline.response(Meters.OUTCOME_ABORTED, reason);
             return true;
         }

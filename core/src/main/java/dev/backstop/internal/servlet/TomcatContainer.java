@@ -211,10 +211,12 @@ final class TomcatContainer implements Container {
                 return false;
             }
             Object recorded = catalina.handles.errorException.invoke(coyote);
-            for (Throwable current = failure; current != null && recorded != null; current = Texts.cause(current)) {
+            Throwable current = failure;
+            for (int depth = 0; current != null && recorded != null && depth < Texts.MAX_CAUSES; depth++) {
                 if (current == recorded) {
                     return true;
                 }
+                current = Texts.cause(current); // bounded: a cause chain may loop
             }
             return false;
         } catch (ReflectiveOperationException | RuntimeException unreadable) {

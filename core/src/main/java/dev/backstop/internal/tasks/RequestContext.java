@@ -177,7 +177,10 @@ public final class RequestContext {
 
     /** Keeps {@code context} as the request's MDC for lines written on other threads; the latest group's wins. */
     void rememberContext(Guard.Context context) {
-        mdc = context;
+        // A group opened on a thread without the request's MDC (inside AsyncContext.start, say) keeps the one known.
+        if (context.mdc() != null && !context.mdc().isEmpty()) {
+            mdc = context;
+        }
     }
 
     /**
@@ -245,10 +248,15 @@ public final class RequestContext {
             }
             left = new ArrayList<>(open);
         }
-        // One clock for all: the request ends within the longest grace period of its groups, not their sum.
+        // Every group is cancelled before any is waited for, and one clock serves all: each group's tasks get their
+        // whole grace period, and the request ends within the longest grace period of its groups, not their sum.
         long start = System.nanoTime();
+        List<TaskGroup.Closing> closings = new ArrayList<>(left.size());
         for (TaskGroup group : left) {
-            group.closeAtRequestEnd(start);
+            closings.add(group.beginCloseAtRequestEnd());
+        }
+        for (int i = 0; i < left.size(); i++) {
+            left.get(i).finishCloseAtRequestEnd(closings.get(i), start);
         }
     }
 

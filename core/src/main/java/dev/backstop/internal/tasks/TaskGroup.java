@@ -423,12 +423,26 @@ public final class TaskGroup {
         } else if (kept.size() < MAX_SUPPRESSED) {
             kept.add(failure);
         }
-        if (checked) {
+        if (checked && !run.observed()) {
             if (unobserved.size() < MAX_SUPPRESSED + 1) {
                 unobserved.add(run);
             } else {
                 unobservedNotKept++;
+                run.countedNotKept = true;
             }
+        }
+    }
+
+    /** A task's failure was read through its handle: if it was only counted as unobserved, it no longer is. */
+    void observed(TaskRun<?> run) {
+        lock.lock();
+        try {
+            if (run.countedNotKept) {
+                run.countedNotKept = false;
+                unobservedNotKept = Math.max(0, unobservedNotKept - 1);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -668,15 +682,12 @@ public final class TaskGroup {
         } finally {
             lock.unlock();
         }
-        if (actions != null && actions.complete != null) {
-            // Never run users' callbacks on the timer thread that every group's timeout shares.
-            Actions completions = new Actions();
-            completions.complete = actions.complete;
-            completions.outcome = actions.outcome;
-            actions.complete = null;
-            runtime.callback(() -> after(completions));
+        if (actions != null) {
+            // Never on the timer thread that every group's timeout shares: interrupting the tasks, finishing those
+            // that never started (whose handles' stages run users' callbacks), and the waiters' callbacks.
+            Actions deadline = actions;
+            runtime.callback(() -> after(deadline));
         }
-        after(actions);
     }
 
     /** The deadline passed: the group is cancelled (if it was not already) and done for its waiters. */
@@ -805,31 +816,60 @@ public final class TaskGroup {
     }
 
     /**
-     * The filter's close at the end of the request: a group not closed, and not waited for, leaked.
+     * The filter's close at the end of the request, first step: the group is closed and its tasks cancelled. The
+     * request's end does this for every open group before it waits for any ({@link #finishCloseAtRequestEnd}), so
+     * that every group's tasks get their whole grace period. A group not closed, and not waited for, leaked.
+     *
+     * @return what the second step needs, or null when there is nothing to wait for here
+     */
+    Closing beginCloseAtRequestEnd() {
+        if (TaskRun.current() != null && TaskRun.current().group() == this) {
+            return null; // cannot happen from the filter's thread; never wait for ourselves
+        }
+        return beginClose(Reason.REQUEST_END);
+    }
+
+    /**
+     * The second step: waits for the group's tasks until its grace period after {@code start}, abandons what still
+     * runs, and reports.
      *
      * @param start when the request's end began: every group it closes waits until its own grace period after it,
      *     so that the request ends within the longest grace period of its groups, however many there are
      */
-    void closeAtRequestEnd(long start) {
-        if (TaskRun.current() != null && TaskRun.current().group() == this) {
-            return; // cannot happen from the filter's thread; never wait for ourselves
+    void finishCloseAtRequestEnd(Closing closing, long start) {
+        if (closing != null) {
+            finishClose(closing, start);
         }
-        closeAndReport(Reason.REQUEST_END, start);
+    }
+
+    private void closeAndReport(Reason atRequestEnd, long start) {
+        finishClose(beginClose(atRequestEnd), start);
+    }
+
+    /** What the first step of a close decided, for the second. */
+    static final class Closing {
+        final boolean first;
+        final boolean leaked;
+        final int cancelledBefore;
+
+        Closing(boolean first, boolean leaked, int cancelledBefore) {
+            this.first = first;
+            this.leaked = leaked;
+            this.cancelledBefore = cancelledBefore;
+        }
     }
 
     /** @param atRequestEnd {@link Reason#REQUEST_END} when the request's end closes the group, else null */
-    private void closeAndReport(Reason atRequestEnd, long start) {
+    private Closing beginClose(Reason atRequestEnd) {
         Actions actions;
-        boolean first;
-        boolean leaked;
-        int cancelledBefore;
+        Closing closing;
         lock.lock();
         try {
-            first = !closed;
+            boolean first = !closed;
             closed = true;
             // Decided under the same lock that closes the group, so a concurrent close() cannot fake a leak.
-            leaked = first && atRequestEnd != null && !(settled && (pending == 0 || timedOut));
-            cancelledBefore = cancelledTasks;
+            boolean leaked = first && atRequestEnd != null && !(settled && (pending == 0 || timedOut));
+            closing = new Closing(first, leaked, cancelledTasks);
             // A closed group is done, as errgroup's context is after Wait: cancelled, with its first reason kept.
             actions = first ? cancelLocked(atRequestEnd != null ? atRequestEnd : Reason.CLOSE, null) : null;
             changed.signalAll();
@@ -837,6 +877,14 @@ public final class TaskGroup {
             lock.unlock();
         }
         after(actions);
+        return closing;
+    }
+
+    private void finishClose(Closing closing, long start) {
+        boolean first = closing.first;
+        boolean leaked = closing.leaked;
+        int cancelledBefore = closing.cancelledBefore;
+        Actions actions;
         List<TaskRun<?>> lost;
         List<TaskRun<?>> abandoned = null;
         int notKept;

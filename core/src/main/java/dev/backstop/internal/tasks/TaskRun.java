@@ -73,6 +73,8 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
     private volatile CompletableFuture<T> stage;
     // Guarded by the group's lock: its group has given up waiting for it (see TaskGroup#close).
     boolean abandoned;
+    // Guarded by the group's lock: a checked failure the group counted among the unobserved without keeping it.
+    boolean countedNotKept;
 
     /**
      * @param method the request's method, for the task's log lines; the task holds nothing else of the request
@@ -286,6 +288,20 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
         return observed;
     }
 
+    /**
+     * Someone read (or took on) this task's failure. A checked failure its group only counted, not kept, is then no
+     * longer among the unobserved ones its close reports.
+     */
+    private void markObserved() {
+        if (observed) {
+            return;
+        }
+        observed = true;
+        if (group != null) {
+            group.observed(this);
+        }
+    }
+
     // The handle, as StructuredTaskScope.Subtask has it: the state once the task is over, a value without checked
     // exceptions. A task abandoned by its group stays RUNNING until it really ends.
 
@@ -321,7 +337,7 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
             throw new IllegalStateException("task '" + name + "' of group '" + groupName + "' was cancelled",
                     failure);
         }
-        observed = true;
+        markObserved();
         throw new IllegalStateException("task '" + name + "' of group '" + groupName + "' failed", failure);
     }
 
@@ -331,7 +347,7 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
         if (result != TaskOutcome.PANIC && result != TaskOutcome.FAILURE) {
             return null;
         }
-        observed = true;
+        markObserved();
         return failure;
     }
 
@@ -353,9 +369,8 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
     public CompletionStage<T> toCompletionStage() {
         CompletableFuture<T> current;
         boolean settleNow = false;
+        markObserved(); // whoever asks for the stage takes on its failure
         synchronized (this) {
-            // Whoever asks for the stage takes on its failure: it counts as observed.
-            observed = true;
             if (stage == null) {
                 stage = new CompletableFuture<>();
                 settleNow = outcome != null;
@@ -477,7 +492,7 @@ final class TaskRun<T> implements Runnable, TaskHandle<T>, Guard.Work {
             if (result == TaskOutcome.SUCCESS) {
                 return value;
             }
-            observed = true;
+            markObserved();
             // A message of our own: the one-argument constructor would call the failure's toString().
             throw new ExecutionException("task '" + name + "' of group '" + groupName + "' failed", failure);
         }

@@ -39,6 +39,8 @@ public final class TaskRuntime {
 
     /** How long an idle thread of the default pool, or the idle timer thread, lives on. */
     static final long IDLE_SECONDS = 60;
+    /** Threads of the pool that runs what timeouts set off; beyond them, the timer thread runs it. */
+    private static final int MAX_CALLBACK_THREADS = 16;
     /** Longest {@link #close()} waits for the default pool's threads to end, within the background grace period. */
     private static final long TERMINATION_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
@@ -56,6 +58,7 @@ public final class TaskRuntime {
 
     private volatile ExecutorService ownExecutor;
     private volatile ScheduledThreadPoolExecutor timer;
+    private volatile ThreadPoolExecutor callbacks;
     private volatile boolean closed;
 
     /**
@@ -179,15 +182,31 @@ public final class TaskRuntime {
     }
 
     /**
-     * Runs a user's completion callback away from Backstop's timer thread: on the child-task executor (outside the
-     * cap; it is not a task), or here if the executor refuses.
+     * Runs what a group's timeout sets off (interrupts, users' completion callbacks) away from Backstop's timer
+     * thread, on a small pool of Backstop's own: never on the child-task executor, where it could wait behind the
+     * very tasks that ignore their interrupt (a fixed pool the application gave). Here, if that pool is busy or gone.
      */
     void callback(Runnable callback) {
-        try {
-            executor().execute(callback);
-        } catch (RuntimeException refused) {
-            callback.run();
+        ThreadPoolExecutor pool = callbacks;
+        if (pool == null && !closed) {
+            synchronized (this) {
+                pool = callbacks;
+                if (pool == null && !closed) {
+                    pool = new ThreadPoolExecutor(0, MAX_CALLBACK_THREADS, IDLE_SECONDS, TimeUnit.SECONDS,
+                            new SynchronousQueue<>(), Threads.daemons("backstop-callback-"));
+                    callbacks = pool;
+                }
+            }
         }
+        try {
+            if (pool != null) {
+                pool.execute(callback);
+                return;
+            }
+        } catch (RuntimeException busy) {
+            // Run it here.
+        }
+        callback.run();
     }
 
     void backgroundFinished(TaskRun<?> run, TaskOutcome outcome) {
@@ -239,6 +258,13 @@ public final class TaskRuntime {
         ScheduledThreadPoolExecutor current = timer;
         if (current != null) {
             current.shutdownNow();
+        }
+        ThreadPoolExecutor callbackPool;
+        synchronized (this) {
+            callbackPool = callbacks;
+        }
+        if (callbackPool != null) {
+            callbackPool.shutdown(); // what runs there finishes; idle threads end now
         }
         ExecutorService executor = ownExecutor;
         if (executor != null) {
