@@ -177,6 +177,30 @@ public final class Backstop implements AutoCloseable {
     }
 
     /**
+     * Guards one task for an executor that is not Backstop's (a framework's pool: what a Spring {@code TaskDecorator}
+     * returns, say): what it throws is reported ({@code source=executor}) and ends there, as with a guarded executor's
+     * {@code execute}, so the pool's thread does not die; a fatal error is rethrown after the report. A task that is
+     * itself a {@code Future} (the {@code FutureTask} of a {@code submit}) keeps its failure for its reader, and an
+     * unchecked one is also reported once the task has run. The submitting thread's MDC is carried, as configured.
+     *
+     * @return the guarded task
+     */
+    public Runnable guard(Runnable task) {
+        return executors.decorate(Objects.requireNonNull(task, "task cannot be null"));
+    }
+
+    /**
+     * Reports a failure that code of the application's or a framework's caught outside any request (an async method's
+     * exception handler, a scheduler's error handler): one panic, {@code source=executor}, logged and counted as every
+     * other, with its own error id.
+     *
+     * @return the error id of its log line
+     */
+    public String report(Throwable failure) {
+        return executors.report(Objects.requireNonNull(failure, "failure cannot be null"));
+    }
+
+    /**
      * Reports the failure {@code stage} ends with, if it ends with one: call it on the last stage of a pipeline,
      * so that failures the pipeline's own {@code exceptionally} or {@code handle} stages dealt with are not
      * reported. Cancellation is not reported. Costs one dependent stage.

@@ -153,6 +153,15 @@ public class RecoveryFilter implements Filter {
     /** Default of {@value #USE_ERROR_PAGES_PARAM}: Backstop answers. */
     public static final boolean DEFAULT_USE_ERROR_PAGES = FilterSettings.DEFAULT_USE_ERROR_PAGES;
 
+    /**
+     * Init-param: {@code true} adds {@code instance} (the request's path, without query) to Backstop's problem+json, the
+     * shape of Spring's {@code ProblemDetail} ({@code type}, {@code title}, {@code status}, {@code instance}) plus
+     * {@code errorId}. Default {@value #DEFAULT_PROBLEM_INSTANCE}.
+     */
+    public static final String PROBLEM_INSTANCE_PARAM = FilterSettings.PROBLEM_INSTANCE;
+    /** Default of {@value #PROBLEM_INSTANCE_PARAM}. */
+    public static final boolean DEFAULT_PROBLEM_INSTANCE = FilterSettings.DEFAULT_PROBLEM_INSTANCE;
+
     private final FilterSettings.Given given;
     private volatile Active active;
 
@@ -217,7 +226,8 @@ public class RecoveryFilter implements Filter {
             backstop = builder.build();
         }
         Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
-                new StandardResponder(settings.exposeStackTraces(), settings.problemType()), settings.keepHeaders(),
+                new StandardResponder(settings.exposeStackTraces(), settings.problemType(), settings.problemInstance()),
+                settings.keepHeaders(),
                 settings.useErrorPages(), context);
         Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.holdUncaughtHandlerForFilter() : null;
         return new Active(backstop, own, recovery, uninstall);
@@ -373,8 +383,17 @@ public class RecoveryFilter implements Filter {
         }
 
         /**
-         * Whether the container's own error page for the failure's type, or for 500, answers a panic after Backstop
-         * logged and counted it, instead of Backstop's problem+json. Default
+         * Whether Backstop's problem+json names the request's path as {@code instance}, the shape of Spring's
+         * {@code ProblemDetail}. Default {@value RecoveryFilter#DEFAULT_PROBLEM_INSTANCE}.
+         */
+        public Builder problemInstance(boolean problemInstance) {
+            given.problemInstance = problemInstance;
+            return this;
+        }
+
+        /**
+         * Whether the application's own error page for the failure's type, or for 500, answers a panic after Backstop
+         * logged and counted it, instead of Backstop's problem+json (Backstop answers when there is none). Default
          * {@value RecoveryFilter#DEFAULT_USE_ERROR_PAGES}.
          */
         public Builder useErrorPages(boolean useErrorPages) {

@@ -1,11 +1,14 @@
 package dev.backstop.internal.executor;
 
 import dev.backstop.internal.pipeline.Capture;
+import dev.backstop.internal.pipeline.Classifier;
 import dev.backstop.internal.pipeline.Guard;
 import dev.backstop.internal.pipeline.Kind;
 import dev.backstop.internal.pipeline.Report;
 import java.lang.ref.Cleaner;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 /**
  * How work outside any request goes through the one {@link Guard}: the policy of each kind of hand-off (a task given
@@ -71,6 +74,46 @@ public final class ExecutorGuard {
 
     boolean cancelFailedPeriodicTasks() {
         return cancelFailedPeriodicTasks;
+    }
+
+    /**
+     * For a task of an executor that is not Backstop's: run as {@code execute} runs it; a task that is a
+     * {@code Future} keeps its failure, and an unchecked one is reported once it ran.
+     */
+    public Runnable decorate(Runnable task) {
+        Runnable guarded = execute(task);
+        if (!(task instanceof Future<?> future)) {
+            return guarded;
+        }
+        return () -> {
+            guarded.run();
+            reportIfPanicked(future);
+        };
+    }
+
+    private void reportIfPanicked(Future<?> future) {
+        if (!future.isDone() || future.isCancelled()) {
+            return;
+        }
+        try {
+            future.get(); // done: returns at once
+        } catch (ExecutionException failed) {
+            Throwable cause = failed.getCause() == null ? failed : failed.getCause();
+            Kind kind = Classifier.inTask(cause, true);
+            if (kind.isPanic()) {
+                guard.pipeline().panic(cause, Capture.EXECUTOR, kind);
+            }
+        } catch (InterruptedException | RuntimeException notAFailure) {
+            if (notAFailure instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Reports a failure caught outside any request by the application's or a framework's code. */
+    public String report(Throwable failure) {
+        return guard.pipeline().panic(failure, Capture.EXECUTOR,
+                Classifier.isFatal(failure) ? Kind.FATAL : Kind.PANIC).errorId();
     }
 
     /** Reports the failure a {@code CompletionStage} ended with, unless it was cancelled on purpose. */

@@ -33,6 +33,7 @@ public final class FilterSettings {
     public static final String UNCAUGHT_EXCEPTION_HANDLER = "uncaught-exception-handler";
     public static final String KEEP_HEADERS = "keep-headers";
     public static final String USE_ERROR_PAGES = "use-error-pages";
+    public static final String PROBLEM_INSTANCE = "problem-instance";
 
     public static final boolean DEFAULT_EXPOSE_STACK_TRACES = false;
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
@@ -40,6 +41,7 @@ public final class FilterSettings {
     public static final boolean DEFAULT_UNCAUGHT_EXCEPTION_HANDLER = false;
     public static final String DEFAULT_KEEP_HEADERS = KeptHeaders.DEFAULT;
     public static final boolean DEFAULT_USE_ERROR_PAGES = false;
+    public static final boolean DEFAULT_PROBLEM_INSTANCE = false;
 
     /** The init-params that configure a Backstop, which a filter joining one must not set. */
     private static final String[] BACKSTOP_PARAMS = {
@@ -64,6 +66,7 @@ public final class FilterSettings {
         public Duration logStormInterval;
         public KeptHeaders keepHeaders;
         public Boolean useErrorPages;
+        public Boolean problemInstance;
 
         public Given copy() {
             Given copy = new Given();
@@ -79,6 +82,7 @@ public final class FilterSettings {
             copy.logStormInterval = logStormInterval;
             copy.keepHeaders = keepHeaders;
             copy.useErrorPages = useErrorPages;
+            copy.problemInstance = problemInstance;
             return copy;
         }
 
@@ -110,10 +114,11 @@ public final class FilterSettings {
     private final boolean uncaughtExceptionHandler;
     private final KeptHeaders keepHeaders;
     private final boolean useErrorPages;
+    private final boolean problemInstance;
 
     private FilterSettings(Backstop backstop, MeterRegistry registry, String registrySource, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
             Duration grace, Duration logStormInterval, boolean uncaught, KeptHeaders keepHeaders,
-            boolean useErrorPages) {
+            boolean useErrorPages, boolean problemInstance) {
         this.backstop = backstop;
         this.meterRegistry = registry;
         this.meterRegistrySource = registrySource;
@@ -127,6 +132,7 @@ public final class FilterSettings {
         this.uncaughtExceptionHandler = uncaught;
         this.keepHeaders = keepHeaders;
         this.useErrorPages = useErrorPages;
+        this.problemInstance = problemInstance;
     }
 
     /** Code's settings, init-params for the rest, defaults for what neither gave. */
@@ -176,7 +182,9 @@ public final class FilterSettings {
                         : booleanParam(config, UNCAUGHT_EXCEPTION_HANDLER, DEFAULT_UNCAUGHT_EXCEPTION_HANDLER),
                 given.keepHeaders != null ? given.keepHeaders : keepHeadersParam(config.getInitParameter(KEEP_HEADERS)),
                 given.useErrorPages != null ? given.useErrorPages
-                        : booleanParam(config, USE_ERROR_PAGES, DEFAULT_USE_ERROR_PAGES));
+                        : booleanParam(config, USE_ERROR_PAGES, DEFAULT_USE_ERROR_PAGES),
+                given.problemInstance != null ? given.problemInstance
+                        : booleanParam(config, PROBLEM_INSTANCE, DEFAULT_PROBLEM_INSTANCE));
     }
 
     /**
@@ -201,7 +209,8 @@ public final class FilterSettings {
                 given.uncaughtExceptionHandler != null ? given.uncaughtExceptionHandler
                         : DEFAULT_UNCAUGHT_EXCEPTION_HANDLER,
                 given.keepHeaders != null ? given.keepHeaders : KeptHeaders.parse(DEFAULT_KEEP_HEADERS),
-                given.useErrorPages != null ? given.useErrorPages : DEFAULT_USE_ERROR_PAGES);
+                given.useErrorPages != null ? given.useErrorPages : DEFAULT_USE_ERROR_PAGES,
+                given.problemInstance != null ? given.problemInstance : DEFAULT_PROBLEM_INSTANCE);
     }
 
     private static String defaultRegistrySource(MeterRegistry registry) {
@@ -276,6 +285,11 @@ public final class FilterSettings {
     /** @return whether the container's error pages answer panics, after Backstop reported them */
     public boolean useErrorPages() {
         return useErrorPages;
+    }
+
+    /** @return whether Backstop's problem+json names the request's path as {@code instance}, as Spring's does */
+    public boolean problemInstance() {
+        return problemInstance;
     }
 
     /** How a rejection at the cap tells the user to change it. */

@@ -165,7 +165,10 @@ final class JettyContainer implements Container {
             }
         }
         try {
-            response.sendError(-1);
+            // On Jetty's own response: a wrapper in between (Spring Boot's ErrorPageFilter's, say) would keep the
+            // sendError for itself and answer it later, after the body was cut.
+            ServletResponse inner = Container.innermost(response);
+            (inner instanceof HttpServletResponse http ? http : response).sendError(-1);
             return true;
         } catch (Throwable notAborted) {
             return false;

@@ -22,10 +22,13 @@ public final class StandardResponder implements ErrorResponder {
 
     private final boolean exposeStackTraces;
     private final String problemType;
+    private final boolean problemInstance;
 
-    public StandardResponder(boolean exposeStackTraces, String problemType) {
+    /** @param problemInstance whether the JSON names the request's path as {@code instance}, as Spring's does */
+    public StandardResponder(boolean exposeStackTraces, String problemType, boolean problemInstance) {
         this.exposeStackTraces = exposeStackTraces;
         this.problemType = problemType;
+        this.problemInstance = problemInstance;
     }
 
     @Override
@@ -65,8 +68,11 @@ public final class StandardResponder implements ErrorResponder {
         StringBuilder out = new StringBuilder(160)
                 .append("{\"type\":").append(Json.quote(problemType))
                 .append(",\"title\":").append(Json.quote(TITLE))
-                .append(",\"status\":500")
-                .append(",\"errorId\":").append(Json.quote(failure.errorId()));
+                .append(",\"status\":500");
+        if (problemInstance && !failure.path().isEmpty()) {
+            out.append(",\"instance\":").append(Json.quote(failure.path()));
+        }
+        out.append(",\"errorId\":").append(Json.quote(failure.errorId()));
         if (exposeStackTraces) {
             Throwable t = failure.exception();
             out.append(",\"exception\":").append(Json.quote(t.getClass().getName()))
