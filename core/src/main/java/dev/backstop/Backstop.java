@@ -9,6 +9,7 @@ import dev.backstop.internal.pipeline.Pipeline;
 import dev.backstop.internal.tasks.TaskRuntime;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
@@ -90,7 +91,8 @@ public final class Backstop implements AutoCloseable {
 
     private Backstop(Builder builder) {
         this.name = builder.name;
-        this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.nanoTime);
+        this.pipeline = new Pipeline(builder.meterRegistry, builder.name, builder.logStormInterval, builder.nanoTime,
+                builder.observationRegistry);
         pipeline.announceRegistry(builder.name, builder.meterRegistry, builder.registrySource != null
                 ? builder.registrySource : builder.meterRegistry == Metrics.globalRegistry
                 ? "no registry given: the default, Metrics.globalRegistry" : "Backstop.Builder.meterRegistry");
@@ -270,6 +272,7 @@ public final class Backstop implements AutoCloseable {
 
         private MeterRegistry meterRegistry = Metrics.globalRegistry;
         private String registrySource;
+        private ObservationRegistry observationRegistry;
         private String name = DEFAULT_NAME;
         private boolean propagateMdc = DEFAULT_PROPAGATE_MDC;
         private Duration logStormInterval = DEFAULT_LOG_STORM_INTERVAL;
@@ -330,6 +333,16 @@ public final class Backstop implements AutoCloseable {
         }
 
         /** How a rejection tells the user to change the cap. */
+        /**
+         * A Micrometer {@code ObservationRegistry} (Spring Boot's, say): each panic is also set as the error of its
+         * current observation, so that an observation-based tracer or handler sees it. Default: none.
+         */
+        public Builder observationRegistry(ObservationRegistry observationRegistry) {
+            this.observationRegistry = Objects.requireNonNull(observationRegistry,
+                    "observationRegistry cannot be null");
+            return this;
+        }
+
         /** Where the registry came from, in words, for the line that names it; a filter's own Backstop says. */
         Builder registrySource(String registrySource) {
             this.registrySource = registrySource;

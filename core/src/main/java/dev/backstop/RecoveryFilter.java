@@ -162,6 +162,15 @@ public class RecoveryFilter implements Filter {
     /** Default of {@value #PROBLEM_INSTANCE_PARAM}. */
     public static final boolean DEFAULT_PROBLEM_INSTANCE = FilterSettings.DEFAULT_PROBLEM_INSTANCE;
 
+    /**
+     * Init-param: {@code false} leaves out {@code traceId}, which Backstop's problem+json carries when a valid
+     * OpenTelemetry span is current (the application has the OpenTelemetry API, and a tracer or the Java agent made
+     * a server span). Default {@value #DEFAULT_PROBLEM_TRACE_ID}.
+     */
+    public static final String PROBLEM_TRACE_ID_PARAM = FilterSettings.PROBLEM_TRACE_ID;
+    /** Default of {@value #PROBLEM_TRACE_ID_PARAM}. */
+    public static final boolean DEFAULT_PROBLEM_TRACE_ID = FilterSettings.DEFAULT_PROBLEM_TRACE_ID;
+
     private final FilterSettings.Given given;
     private volatile Active active;
 
@@ -226,7 +235,8 @@ public class RecoveryFilter implements Filter {
             backstop = builder.build();
         }
         Recovery recovery = new Recovery(backstop.pipeline(), backstop.tasks(), settings.errorResponder(),
-                new StandardResponder(settings.exposeStackTraces(), settings.problemType(), settings.problemInstance()),
+                new StandardResponder(settings.exposeStackTraces(), settings.problemType(), settings.problemInstance(),
+                        settings.problemTraceId()),
                 settings.keepHeaders(),
                 settings.useErrorPages(), context);
         Runnable uninstall = settings.uncaughtExceptionHandler() ? backstop.holdUncaughtHandlerForFilter() : null;
@@ -242,6 +252,63 @@ public class RecoveryFilter implements Filter {
             // Then the default name.
         }
         return path == null ? Backstop.DEFAULT_NAME : path.isEmpty() ? "/" : path;
+    }
+
+    /**
+     * For a framework that catches a failure before it can reach the filter (a JAX-RS {@code ExceptionMapper}, an
+     * error handler that answers itself): reports it for {@code request} exactly as the filter would (one ERROR line,
+     * counted, folded in a log storm), and remembers it, so that the same failure reaching the filter, {@link #answer}
+     * or {@link #fail} later in this request is not reported again.
+     * <pre>{@code
+     * public Response toResponse(Throwable failure) {        // an application's catch-all ExceptionMapper
+     *     String errorId = RecoveryFilter.report(request, failure);
+     *     return Response.serverError().entity(new Problem(errorId)).build();
+     * }
+     * }</pre>
+     *
+     * @return the error id of its line (the one to show the client), or null when it is not a panic (the client went
+     *     away, or an {@link AbortRequestException})
+     * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
+     */
+    public static String report(HttpServletRequest request, Throwable failure) {
+        return recoveryOf(request).reportFor(request, Objects.requireNonNull(failure, "failure cannot be null"));
+    }
+
+    /**
+     * For a framework that catches a failure before it can reach the filter: answers {@code response} as the filter
+     * would answer that failure escaping the chain (reported once, see {@link #report}; a 500 from the responder when
+     * nothing is on the wire, else the connection aborted), on the request's thread. The framework then writes
+     * nothing more.
+     *
+     * @return true when the client was answered or the connection aborted; false when only the container can end
+     *     this response (a container Backstop does not know, with the response committed)
+     * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
+     */
+    public static boolean answer(HttpServletRequest request, HttpServletResponse response, Throwable failure) {
+        return recoveryOf(request).answerFor(request, response,
+                Objects.requireNonNull(failure, "failure cannot be null"));
+    }
+
+    /**
+     * Aborts {@code response}'s connection at once (nothing more is written; the client sees an error, not a clean
+     * end), for a framework whose writing of a committed response failed and which has reported the failure itself
+     * (with {@link #report}). Counted in {@code backstop.responses{outcome=aborted}}.
+     *
+     * @return false when this container cannot abort, and only a throw to it can end the response
+     * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
+     */
+    public static boolean abort(HttpServletRequest request, HttpServletResponse response) {
+        return recoveryOf(request).abortFor(request, response);
+    }
+
+    private static Recovery recoveryOf(HttpServletRequest request) {
+        Objects.requireNonNull(request, "request cannot be null");
+        Recovery recovery = Recovery.of(request);
+        if (recovery == null) {
+            throw new IllegalStateException("no dev.backstop.RecoveryFilter guards this request: map RecoveryFilter "
+                    + "for the REQUEST, ASYNC and ERROR dispatcher types, first in the chain");
+        }
+        return recovery;
     }
 
     /**
@@ -388,6 +455,15 @@ public class RecoveryFilter implements Filter {
          */
         public Builder problemInstance(boolean problemInstance) {
             given.problemInstance = problemInstance;
+            return this;
+        }
+
+        /**
+         * Whether Backstop's problem+json carries {@code traceId} when an OpenTelemetry span is current. Default
+         * {@value RecoveryFilter#DEFAULT_PROBLEM_TRACE_ID}.
+         */
+        public Builder problemTraceId(boolean problemTraceId) {
+            given.problemTraceId = problemTraceId;
             return this;
         }
 

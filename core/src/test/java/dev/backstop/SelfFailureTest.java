@@ -275,7 +275,12 @@ class SelfFailureTest {
     @Test
     void mdcAdapterThatThrowsCostsNeitherThe500NorTheErrorLine() throws Exception {
         server = routes(harness.filter().build()).start();
-        Field adapterField = MDC.class.getDeclaredField("MDC_ADAPTER");
+        Field adapterField;
+        try {
+            adapterField = MDC.class.getDeclaredField("MDC_ADAPTER"); // SLF4J 2.0.13 and later
+        } catch (NoSuchFieldException older) {
+            adapterField = MDC.class.getDeclaredField("mdcAdapter");
+        }
         adapterField.setAccessible(true);
         Object original = adapterField.get(null);
         HttpResponse<String> handler;

@@ -56,11 +56,12 @@ public final class Guard {
      * that fails gives {@link Context#NONE}.
      */
     public static Context capture() {
+        Object trace = Tracing.capture();
         try {
             Map<String, String> mdc = MDC.getCopyOfContextMap();
-            return new Context(mdc == null ? Map.of() : mdc);
+            return new Context(mdc == null ? Map.of() : mdc, trace);
         } catch (RuntimeException brokenMdc) {
-            return Context.NONE;
+            return trace == null ? Context.NONE : new Context(null, trace);
         }
     }
 
@@ -73,7 +74,7 @@ public final class Guard {
      *     reported
      */
     public Report run(Context context, Work work, boolean observed) {
-        Map<String, String> previous = context.install();
+        Context.Installed previous = context.install();
         try {
             work.runGuarded();
             return null;
@@ -144,16 +145,33 @@ public final class Guard {
         return Integer.toHexString(System.identityHashCode(failure)) + ' ';
     }
 
-    /** A snapshot of a thread's context (its SLF4J MDC), to install in the thread that runs the work. Immutable. */
+    /**
+     * A snapshot of a thread's context (its SLF4J MDC, and its OpenTelemetry {@code Context} when the application
+     * has the API), to install in the thread that runs the work. Immutable.
+     */
     public static final class Context {
 
         /** Carries nothing: the running thread's own MDC is left as it is. */
-        public static final Context NONE = new Context(null);
+        public static final Context NONE = new Context(null, null);
 
         private final Map<String, String> mdc;
+        /** An OpenTelemetry {@code Context}, or null. */
+        private final Object trace;
 
-        private Context(Map<String, String> mdc) {
+        private Context(Map<String, String> mdc, Object trace) {
             this.mdc = mdc;
+            this.trace = trace;
+        }
+
+        /** What {@link #install()} put in place, for {@link #restore}. */
+        static final class Installed {
+            final Map<String, String> mdc;
+            final AutoCloseable trace;
+
+            Installed(Map<String, String> mdc, AutoCloseable trace) {
+                this.mdc = mdc;
+                this.trace = trace;
+            }
         }
 
         /** @return the MDC this context installs, or null when it leaves the thread's own */
@@ -167,8 +185,9 @@ public final class Guard {
          * the thread's own entries win. Closing the result removes what was added. Never throws.
          */
         public Added addMissing() {
+            AutoCloseable scope = Tracing.attachIfNone(trace);
             if (mdc == null || mdc.isEmpty()) {
-                return Added.NOTHING;
+                return scope == null ? Added.NOTHING : new Added(List.of(), scope);
             }
             List<String> added = null;
             try {
@@ -184,7 +203,8 @@ public final class Guard {
             } catch (RuntimeException noMdc) {
                 // An MDC adapter that fails: the lines go out without it.
             }
-            return added == null ? Added.NOTHING : new Added(added);
+            return added == null && scope == null ? Added.NOTHING
+                    : new Added(added == null ? List.of() : added, scope);
         }
 
         /** Runs {@code action} with {@link #addMissing()} in effect. */
@@ -194,27 +214,33 @@ public final class Guard {
             }
         }
 
-        /** Installs this context (clearing what the thread had); returns what to restore. */
-        Map<String, String> install() {
-            if (mdc == null) {
-                return null;
+        /** Installs this context (clearing what the thread had); returns what to restore, or null. */
+        Installed install() {
+            AutoCloseable scope = Tracing.attach(trace);
+            Map<String, String> previous = null;
+            if (mdc != null) {
+                try {
+                    Map<String, String> before = MDC.getCopyOfContextMap();
+                    set(mdc);
+                    previous = before == null ? Map.of() : before;
+                } catch (RuntimeException noMdc) {
+                    previous = null;
+                }
             }
-            try {
-                Map<String, String> previous = MDC.getCopyOfContextMap();
-                set(mdc);
-                return previous == null ? Map.of() : previous;
-            } catch (RuntimeException noMdc) {
-                return null;
-            }
+            return previous == null && scope == null ? null : new Installed(previous, scope);
         }
 
         /** Puts back what the thread had before, whatever the work did to the MDC meanwhile. */
-        void restore(Map<String, String> previous) {
-            if (mdc == null || previous == null) {
+        void restore(Installed previous) {
+            if (previous == null) {
+                return;
+            }
+            Tracing.detach(previous.trace);
+            if (mdc == null || previous.mdc == null) {
                 return;
             }
             try {
-                set(previous);
+                set(previous.mdc);
             } catch (RuntimeException noMdc) {
                 // Nothing to restore with.
             }
@@ -222,16 +248,19 @@ public final class Guard {
 
         /** What {@link #addMissing()} added to a thread's MDC, removed again by {@link #close()}. */
         public static final class Added implements AutoCloseable {
-            static final Added NOTHING = new Added(List.of());
+            static final Added NOTHING = new Added(List.of(), null);
 
             private final List<String> keys;
+            private final AutoCloseable scope;
 
-            private Added(List<String> keys) {
+            private Added(List<String> keys, AutoCloseable scope) {
                 this.keys = keys;
+                this.scope = scope;
             }
 
             @Override
             public void close() {
+                Tracing.detach(scope);
                 for (String key : keys) {
                     try {
                         MDC.remove(key);

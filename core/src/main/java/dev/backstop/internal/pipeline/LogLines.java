@@ -68,9 +68,13 @@ public final class LogLines {
 
     private static Line panicLine(Kind kind, String errorId, Throwable failure, Capture where) {
         Throwable thrown = Classifier.unwrap(failure);
-        return new Line(kind == Kind.FATAL ? "fatal" : "panic", kind == Kind.FATAL ? "fatal error" : "panic")
-                .field("errorId", errorId).where(where)
-                .field("exception", thrown.getClass().getName())
+        Line line = new Line(kind == Kind.FATAL ? "fatal" : "panic", kind == Kind.FATAL ? "fatal error" : "panic")
+                .field("errorId", errorId).where(where);
+        String[] trace = Tracing.currentIds();
+        if (trace != null) {
+            line.field("traceId", trace[0]).field("spanId", trace[1]);
+        }
+        return line.field("exception", thrown.getClass().getName())
                 .quoted("message", Texts.message(thrown));
     }
 

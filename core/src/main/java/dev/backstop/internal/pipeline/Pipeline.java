@@ -1,6 +1,8 @@
 package dev.backstop.internal.pipeline;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,6 +30,7 @@ public final class Pipeline {
     private static final long NEVER = Long.MIN_VALUE;
 
     private final Meters meters;
+    private final ObservationRegistry observations;
     private final LogLines log;
     private final LogStorms storms;
     private final AtomicLong lastMeterFailureLog = new AtomicLong(NEVER);
@@ -39,6 +42,13 @@ public final class Pipeline {
      * @param nanoTime the monotonic clock of log-storm windows, {@code System::nanoTime} but in tests
      */
     public Pipeline(MeterRegistry registry, String name, Duration logStormInterval, LongSupplier nanoTime) {
+        this(registry, name, logStormInterval, nanoTime, null);
+    }
+
+    /** @param observations the registry whose current observation gets each panic's error, or null */
+    public Pipeline(MeterRegistry registry, String name, Duration logStormInterval, LongSupplier nanoTime,
+            ObservationRegistry observations) {
+        this.observations = observations;
         this.meters = new Meters(Objects.requireNonNull(registry, "registry cannot be null"), name);
         this.log = new LogLines(stage -> count(() -> meters.internalFailure(stage)));
         this.storms = new LogStorms(checkInterval(logStormInterval), nanoTime, log::foldedSummary);
@@ -117,8 +127,27 @@ public final class Pipeline {
             }
         }
         count(() -> meters.panic(where.source(), failure));
-        Flight.panic(errorId, where, unwrapped(failure), kind == Kind.FATAL);
+        Throwable thrown = unwrapped(failure);
+        Flight.panic(errorId, where, thrown, kind == Kind.FATAL);
+        Tracing.recordPanic(thrown, errorId);
+        observe(failure);
         return new Report(kind, errorId, failure);
+    }
+
+    /** The current Micrometer {@code Observation}, when a registry was given, gets the error too. */
+    private void observe(Throwable failure) {
+        ObservationRegistry registry = observations;
+        if (registry == null) {
+            return;
+        }
+        try {
+            Observation current = registry.getCurrentObservation();
+            if (current != null) {
+                current.error(failure);
+            }
+        } catch (Throwable observationFailed) {
+            // A convenience; the panic is logged and counted anyway.
+        }
     }
 
     private static Throwable unwrapped(Throwable failure) {

@@ -34,6 +34,7 @@ public final class FilterSettings {
     public static final String KEEP_HEADERS = "keep-headers";
     public static final String USE_ERROR_PAGES = "use-error-pages";
     public static final String PROBLEM_INSTANCE = "problem-instance";
+    public static final String PROBLEM_TRACE_ID = "problem-trace-id";
 
     public static final boolean DEFAULT_EXPOSE_STACK_TRACES = false;
     public static final String DEFAULT_METER_REGISTRY_ATTRIBUTE = "io.micrometer.core.instrument.MeterRegistry";
@@ -42,6 +43,7 @@ public final class FilterSettings {
     public static final String DEFAULT_KEEP_HEADERS = KeptHeaders.DEFAULT;
     public static final boolean DEFAULT_USE_ERROR_PAGES = false;
     public static final boolean DEFAULT_PROBLEM_INSTANCE = false;
+    public static final boolean DEFAULT_PROBLEM_TRACE_ID = true;
 
     /** The init-params that configure a Backstop, which a filter joining one must not set. */
     private static final String[] BACKSTOP_PARAMS = {
@@ -67,6 +69,7 @@ public final class FilterSettings {
         public KeptHeaders keepHeaders;
         public Boolean useErrorPages;
         public Boolean problemInstance;
+        public Boolean problemTraceId;
 
         public Given copy() {
             Given copy = new Given();
@@ -83,6 +86,7 @@ public final class FilterSettings {
             copy.keepHeaders = keepHeaders;
             copy.useErrorPages = useErrorPages;
             copy.problemInstance = problemInstance;
+            copy.problemTraceId = problemTraceId;
             return copy;
         }
 
@@ -115,10 +119,11 @@ public final class FilterSettings {
     private final KeptHeaders keepHeaders;
     private final boolean useErrorPages;
     private final boolean problemInstance;
+    private final boolean problemTraceId;
 
     private FilterSettings(Backstop backstop, MeterRegistry registry, String registrySource, boolean expose, ErrorResponder responder, String problemType, Executor executor, int maxChildTasks,
             Duration grace, Duration logStormInterval, boolean uncaught, KeptHeaders keepHeaders,
-            boolean useErrorPages, boolean problemInstance) {
+            boolean useErrorPages, boolean problemInstance, boolean problemTraceId) {
         this.backstop = backstop;
         this.meterRegistry = registry;
         this.meterRegistrySource = registrySource;
@@ -133,6 +138,7 @@ public final class FilterSettings {
         this.keepHeaders = keepHeaders;
         this.useErrorPages = useErrorPages;
         this.problemInstance = problemInstance;
+        this.problemTraceId = problemTraceId;
     }
 
     /** Code's settings, init-params for the rest, defaults for what neither gave. */
@@ -184,7 +190,9 @@ public final class FilterSettings {
                 given.useErrorPages != null ? given.useErrorPages
                         : booleanParam(config, USE_ERROR_PAGES, DEFAULT_USE_ERROR_PAGES),
                 given.problemInstance != null ? given.problemInstance
-                        : booleanParam(config, PROBLEM_INSTANCE, DEFAULT_PROBLEM_INSTANCE));
+                        : booleanParam(config, PROBLEM_INSTANCE, DEFAULT_PROBLEM_INSTANCE),
+                given.problemTraceId != null ? given.problemTraceId
+                        : booleanParam(config, PROBLEM_TRACE_ID, DEFAULT_PROBLEM_TRACE_ID));
     }
 
     /**
@@ -210,7 +218,8 @@ public final class FilterSettings {
                         : DEFAULT_UNCAUGHT_EXCEPTION_HANDLER,
                 given.keepHeaders != null ? given.keepHeaders : KeptHeaders.parse(DEFAULT_KEEP_HEADERS),
                 given.useErrorPages != null ? given.useErrorPages : DEFAULT_USE_ERROR_PAGES,
-                given.problemInstance != null ? given.problemInstance : DEFAULT_PROBLEM_INSTANCE);
+                given.problemInstance != null ? given.problemInstance : DEFAULT_PROBLEM_INSTANCE,
+                given.problemTraceId != null ? given.problemTraceId : DEFAULT_PROBLEM_TRACE_ID);
     }
 
     private static String defaultRegistrySource(MeterRegistry registry) {
@@ -290,6 +299,11 @@ public final class FilterSettings {
     /** @return whether Backstop's problem+json names the request's path as {@code instance}, as Spring's does */
     public boolean problemInstance() {
         return problemInstance;
+    }
+
+    /** @return whether Backstop's problem+json carries the current OpenTelemetry trace id, when there is one */
+    public boolean problemTraceId() {
+        return problemTraceId;
     }
 
     /** How a rejection at the cap tells the user to change it. */

@@ -168,6 +168,45 @@ public final class Recovery {
         }
     }
 
+    /** {@code RecoveryFilter.report}: reports once for this request, and remembers it in its report chain. */
+    public String reportFor(HttpServletRequest request, Throwable failure) {
+        RequestContext context = RequestContext.existing(request);
+        Report report = context == null ? null : context.earlier(failure);
+        if (report == null) {
+            report = pipeline.report(failure, capture(request), false);
+            if (context != null && report.errorId() != null) {
+                context.remember(report);
+            }
+        }
+        return report.errorId();
+    }
+
+    /** {@code RecoveryFilter.answer}: as if {@code failure} had escaped the chain, on the request's thread. */
+    public boolean answerFor(HttpServletRequest request, HttpServletResponse response, Throwable failure) {
+        RequestContext context = RequestContext.existing(request);
+        try {
+            if (context != null && context.wasHandled(failure)) {
+                return true; // answered already
+            }
+            boolean answered = handle(context, request, response, failure, false);
+            if (answered && context != null) {
+                context.answered(failure);
+            }
+            return answered;
+        } catch (IOException | ServletException | RuntimeException | Error unexpected) {
+            return false; // handle() does not throw when it may not rethrow
+        }
+    }
+
+    /** {@code RecoveryFilter.abort}: ends the connection at once, counted as an aborted response. */
+    public boolean abortFor(HttpServletRequest request, HttpServletResponse response) {
+        if (container.abort(response, null, closeDelimited(request, response))) {
+            pipeline.response(Meters.OUTCOME_ABORTED, Kind.PANIC);
+            return true;
+        }
+        return false;
+    }
+
     /**
      * On an ASYNC dispatch that {@link #failAsync} started: rethrows, on the container's thread, the failure it
      * could not end itself (already reported). Does nothing on any other dispatch.
@@ -190,6 +229,9 @@ public final class Recovery {
     public void onChainFailure(HttpServletRequest request, HttpServletResponse response, Throwable failure)
             throws IOException, ServletException {
         RequestContext context = RequestContext.existing(request);
+        if (context != null && context.wasAnswered(failure)) {
+            return; // a framework had Backstop answer it (RecoveryFilter.answer), then let it escape as well
+        }
         if (context != null && context.wasHandled(failure)) {
             // Another RecoveryFilter in this chain reported it and rethrew it on purpose (fatal, or no quiet
             // abort): pass it on untouched rather than report it twice.

@@ -3,6 +3,7 @@ package dev.backstop.internal.servlet;
 import dev.backstop.ErrorResponder;
 import dev.backstop.Failure;
 import dev.backstop.internal.pipeline.Texts;
+import dev.backstop.internal.pipeline.Tracing;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -23,12 +24,18 @@ public final class StandardResponder implements ErrorResponder {
     private final boolean exposeStackTraces;
     private final String problemType;
     private final boolean problemInstance;
+    private final boolean problemTraceId;
 
-    /** @param problemInstance whether the JSON names the request's path as {@code instance}, as Spring's does */
-    public StandardResponder(boolean exposeStackTraces, String problemType, boolean problemInstance) {
+    /**
+     * @param problemInstance whether the JSON names the request's path as {@code instance}, as Spring's does
+     * @param problemTraceId whether the JSON carries the current OpenTelemetry trace id, when there is one
+     */
+    public StandardResponder(boolean exposeStackTraces, String problemType, boolean problemInstance,
+            boolean problemTraceId) {
         this.exposeStackTraces = exposeStackTraces;
         this.problemType = problemType;
         this.problemInstance = problemInstance;
+        this.problemTraceId = problemTraceId;
     }
 
     @Override
@@ -73,6 +80,10 @@ public final class StandardResponder implements ErrorResponder {
             out.append(",\"instance\":").append(Json.quote(failure.path()));
         }
         out.append(",\"errorId\":").append(Json.quote(failure.errorId()));
+        String traceId = problemTraceId ? Tracing.currentTraceId() : null;
+        if (traceId != null) {
+            out.append(",\"traceId\":").append(Json.quote(traceId));
+        }
         if (exposeStackTraces) {
             Throwable t = failure.exception();
             out.append(",\"exception\":").append(Json.quote(t.getClass().getName()))

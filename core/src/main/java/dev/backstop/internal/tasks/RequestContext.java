@@ -72,6 +72,7 @@ public final class RequestContext {
     private List<TaskGroup> open;
     private Recent<Report> reported;
     private Recent<Throwable> handled;
+    private Recent<Throwable> answered;
     private boolean ended;
     private Throwable pendingRethrow;
     private boolean dispatchedOnce;
@@ -330,6 +331,36 @@ public final class RequestContext {
         Throwable current = failure;
         for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
             if (done.find(current, handledFailure -> handledFailure) != null) {
+                return true;
+            }
+            current = Texts.cause(current);
+        }
+        return false;
+    }
+
+    /**
+     * Notes that code of a framework had Backstop answer {@code failure} ({@code RecoveryFilter.answer}), so that the
+     * same failure escaping the chain later is not answered, nor passed to the container, again.
+     */
+    public synchronized void answered(Throwable failure) {
+        if (answered == null) {
+            answered = new Recent<>();
+        }
+        answered.add(failure);
+    }
+
+    /** @return whether {@link #answered} was called for {@code failure} or a throwable in its cause chain */
+    public boolean wasAnswered(Throwable failure) {
+        Recent<Throwable> done;
+        synchronized (this) {
+            done = answered;
+        }
+        if (done == null) {
+            return false;
+        }
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < Texts.MAX_CAUSES; depth++) {
+            if (done.find(current, answeredFailure -> answeredFailure) != null) {
                 return true;
             }
             current = Texts.cause(current);

@@ -1,0 +1,222 @@
+package dev.backstop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.Harness;
+import dev.backstop.testing.RawHttp;
+import dev.backstop.testing.TestServer;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.EventData;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.restassured.path.json.JsonPath;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Traced services: with the OpenTelemetry API on the class path and a server span per request (started here by a
+ * filter in front of RecoveryFilter, as the Java agent's would be), a panic is an {@code exception} event on the
+ * request's span with status ERROR, its log line and its 500 name the trace, and child tasks and guarded executors
+ * run in the request's trace. Client aborts and successes leave the span alone.
+ */
+class OpenTelemetryTest {
+
+    @RegisterExtension
+    final Harness harness = new Harness();
+
+    private final InMemorySpanExporter spans = InMemorySpanExporter.create();
+    private SdkTracerProvider provider;
+    private Tracer tracer;
+
+    @BeforeEach
+    void tracing() {
+        provider = SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+        tracer = provider.get("test");
+    }
+
+    @AfterEach
+    void stopTracing() {
+        provider.close();
+    }
+
+    /** The server span of each request, current while the rest of the chain runs. */
+    private Filter serverSpans() {
+        return (request, response, chain) -> {
+            Span span = tracer.spanBuilder("GET " + ((HttpServletRequest) request).getRequestURI()).startSpan();
+            try (Scope ignored = span.makeCurrent()) {
+                chain.doFilter(request, response);
+            } finally {
+                span.end();
+            }
+        };
+    }
+
+    private SpanData onlySpan() {
+        await().atMost(Duration.ofSeconds(5)).until(() -> spans.getFinishedSpanItems().size() == 1);
+        return spans.getFinishedSpanItems().get(0);
+    }
+
+    private static List<EventData> exceptionEvents(SpanData span) {
+        return span.getEvents().stream().filter(event -> event.getName().equals("exception")).toList();
+    }
+
+    @Test
+    void aHandlerPanicIsAnExceptionEventOnTheServerSpanAndItsLineAndBodyNameTheTrace() throws Exception {
+        TestServer server = harness.jetty().outerFilter(serverSpans())
+                .route("/panic", (request, response) -> {
+                    throw new IllegalStateException("traced failure");
+                })
+                .start();
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/panic");
+
+        SpanData span = onlySpan();
+        JsonPath body = JsonPath.from(exchange.body());
+        String errorId = body.getString("errorId");
+        assertThat(body.getString("traceId")).isEqualTo(span.getTraceId());
+        assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(exceptionEvents(span)).singleElement().satisfies(event -> {
+            assertThat(event.getAttributes().asMap().toString()).contains("IllegalStateException", "traced failure",
+                    "backstop.error_id=" + errorId);
+        });
+        ILoggingEvent line = harness.errors().get(0);
+        assertThat(line.getFormattedMessage()).contains("traceId=" + span.getTraceId(), "spanId=" + span.getSpanId());
+    }
+
+    @Test
+    void aChildPanicIsRecordedOnTheRequestsSpanOnceAndTheChildRunsInTheRequestsTrace() throws Exception {
+        AtomicReference<String> childTrace = new AtomicReference<>();
+        TestServer server = harness.jetty().outerFilter(serverSpans())
+                .route("/fanout", (request, response) -> {
+                    try (ChildTasks tasks = ChildTasks.open(request)) {
+                        tasks.go("traced", () -> childTrace.set(Span.current().getSpanContext().getTraceId()));
+                        tasks.go("failing", () -> {
+                            throw new IllegalStateException("child failure");
+                        });
+                        tasks.await();
+                    }
+                })
+                .start();
+
+        RawHttp.get(server.port(), "/fanout");
+
+        SpanData span = onlySpan();
+        assertThat(childTrace.get()).isEqualTo(span.getTraceId());
+        assertThat(exceptionEvents(span)).as("recorded once, by the child; not again when it reached the filter")
+                .singleElement().satisfies(event ->
+                        assertThat(event.getAttributes().asMap().toString()).contains("child failure"));
+        assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(harness.errors()).singleElement().satisfies(line ->
+                assertThat(line.getFormattedMessage()).contains("source=child", "traceId=" + span.getTraceId()));
+    }
+
+    @Test
+    void aSuccessAndAnAbortRequestedLeaveTheSpanAlone() throws Exception {
+        TestServer server = harness.jetty().outerFilter(serverSpans())
+                .route("/ok", (request, response) -> response.getWriter().write("fine"))
+                .route("/abort", (request, response) -> {
+                    throw new AbortRequestException("on purpose");
+                })
+                .start();
+
+        RawHttp.get(server.port(), "/ok");
+        RawHttp.get(server.port(), "/abort");
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> spans.getFinishedSpanItems().size() == 2);
+        assertThat(spans.getFinishedSpanItems()).allSatisfy(span -> {
+            assertThat(span.getEvents()).isEmpty();
+            assertThat(span.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        });
+    }
+
+    @Test
+    void theTraceIdCanBeLeftOutOfTheBody() throws Exception {
+        TestServer server = harness.jetty(harness.filter().problemTraceId(false).build()).outerFilter(serverSpans())
+                .route("/panic", (request, response) -> {
+                    throw new IllegalStateException("traced failure");
+                })
+                .start();
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/panic");
+
+        assertThat(JsonPath.from(exchange.body()).getString("traceId")).isNull();
+        assertThat(exceptionEvents(onlySpan())).hasSize(1);
+    }
+
+    @Test
+    void aGuardedExecutorRunsItsTasksInTheSubmittersTraceAndRecordsTheirPanics() throws Exception {
+        try (Backstop backstop = Backstop.builder().meterRegistry(harness.registry()).build()) {
+            ExecutorService executor = harness.shutdownAfter(backstop.guard(Executors.newSingleThreadExecutor()));
+            Span span = tracer.spanBuilder("job").startSpan();
+            String seen;
+            try (Scope ignored = span.makeCurrent()) {
+                seen = executor.submit(() -> Span.current().getSpanContext().getTraceId()).get(5, TimeUnit.SECONDS);
+                executor.execute(() -> {
+                    throw new IllegalStateException("job failure");
+                });
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> harness.errors().size() == 1);
+            span.end();
+
+            assertThat(seen).isEqualTo(span.getSpanContext().getTraceId());
+            assertThat(exceptionEvents(onlySpan())).hasSize(1);
+        }
+    }
+
+    @Test
+    void theCurrentObservationGetsThePanicWhenARegistryIsGiven() throws Exception {
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new ObservationHandler<>() {
+            @Override
+            public void onError(Observation.Context context) {
+                errors.add(context.getError());
+            }
+
+            @Override
+            public boolean supportsContext(Observation.Context context) {
+                return true;
+            }
+        });
+        Backstop backstop = harness.closeAfter(Backstop.builder().meterRegistry(harness.registry())
+                .observationRegistry(observations).build());
+        TestServer server = harness.jetty(RecoveryFilter.builder().backstop(backstop).build())
+                .outerFilter((request, response, chain) -> {
+                    Observation observation = Observation.start("http.server", observations);
+                    try (Observation.Scope ignored = observation.openScope()) {
+                        chain.doFilter(request, response);
+                    } finally {
+                        observation.stop();
+                    }
+                })
+                .route("/panic", (request, response) -> {
+                    throw new IllegalStateException("observed failure");
+                })
+                .start();
+
+        RawHttp.get(server.port(), "/panic");
+
+        assertThat(errors).singleElement().satisfies(error -> assertThat(error).hasMessage("observed failure"));
+    }
+}
