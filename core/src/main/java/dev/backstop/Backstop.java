@@ -184,6 +184,9 @@ public final class Backstop implements AutoCloseable {
      * {@code execute}, so the pool's thread does not die; a fatal error is rethrown after the report. A task that is
      * itself a {@code Future} (the {@code FutureTask} of a {@code submit}) keeps its failure for its reader, and an
      * unchecked one is also reported once the task has run. The submitting thread's MDC is carried, as configured.
+     * <pre>{@code
+     * TaskDecorator decorator = task -> backstop.guard(task);   // a Runnable, not a bare lambda (see guard(S))
+     * }</pre>
      *
      * @return the guarded task
      */
