@@ -121,12 +121,12 @@ final class StubResponse implements jakarta.servlet.http.HttpServletResponse {
 
     @Override
     public java.util.Collection<java.lang.String> getHeaders(java.lang.String arg0) {
-        return null;
+        return java.util.List.of();
     }
 
     @Override
     public java.util.Collection<java.lang.String> getHeaderNames() {
-        return null;
+        return java.util.List.of();
     }
 
     @Override

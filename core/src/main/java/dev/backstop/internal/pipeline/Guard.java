@@ -59,6 +59,9 @@ public final class Guard {
         Object trace = Tracing.capture();
         try {
             Map<String, String> mdc = MDC.getCopyOfContextMap();
+            if ((mdc == null || mdc.isEmpty()) && trace == null) {
+                return Context.EMPTY; // nothing to copy: the common case costs no allocation
+            }
             return new Context(mdc == null ? Map.of() : mdc, trace);
         } catch (RuntimeException brokenMdc) {
             return trace == null ? Context.NONE : new Context(null, trace);
@@ -153,6 +156,9 @@ public final class Guard {
 
         /** Carries nothing: the running thread's own MDC is left as it is. */
         public static final Context NONE = new Context(null, null);
+
+        /** An empty MDC: the running thread's is cleared while the work runs. */
+        static final Context EMPTY = new Context(Map.of(), null);
 
         private final Map<String, String> mdc;
         /** An OpenTelemetry {@code Context}, or null. */

@@ -171,7 +171,7 @@ public final class Pipeline {
             // What was thrown, under plain ServletException wrappers (Spring MVC wraps every handler failure in one
             // made at the same place): otherwise every wrapped failure would look identical.
             Throwable thrown = Classifier.unwrap(failure);
-            stackLoggedAs = storms.admit(where.source(), thrown, errorId, where.path(),
+            stackLoggedAs = storms.admit(where, thrown, errorId,
                     () -> LogLines.foldedKind(kind, errorId, thrown, where));
         } catch (Throwable limiterFailed) {
             return null; // log it in full

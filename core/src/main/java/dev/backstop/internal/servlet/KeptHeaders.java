@@ -2,6 +2,7 @@ package dev.backstop.internal.servlet;
 
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -82,9 +83,11 @@ public final class KeptHeaders {
         if (!exact.isEmpty() || !prefixes.isEmpty()) {
             // Tomcat lists a name once per value: each name is read once, or its values would be kept once per listing.
             Set<String> seen = new HashSet<>();
-            for (String name : response.getHeaderNames()) {
+            Collection<String> names = response.getHeaderNames();
+            for (String name : names == null ? List.<String>of() : names) {
                 if (name != null && keeps(name) && seen.add(name.toLowerCase(Locale.ROOT))) {
-                    for (String value : response.getHeaders(name)) {
+                    Collection<String> values = response.getHeaders(name);
+                    for (String value : values == null ? List.<String>of() : values) {
                         if (kept == null) {
                             kept = new ArrayList<>();
                         }

@@ -66,7 +66,7 @@ public final class TaskGroup {
     private final Duration timeout;
     private final Duration grace;
     private final long deadline;
-    private final String openedAt;
+    private final OpenSite openedAt;
     private final ExceptionFactory exceptions;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -88,8 +88,9 @@ public final class TaskGroup {
     private int failures;
     private Throwable first;
     private String firstErrorId;
-    private final List<Throwable> kept = new ArrayList<>(0);
-    private final List<TaskRun<?>> unobserved = new ArrayList<>(0);
+    // Made when a second failure, or a checked one, needs them: most groups never fail.
+    private List<Throwable> kept;
+    private List<TaskRun<?>> unobserved;
     private int unobservedNotKept;
     private Reason cancelled;
     // What the cancel was about: the failure of a fail-fast group, or the reason given to cancel(String).
@@ -106,7 +107,7 @@ public final class TaskGroup {
     private ScheduledFuture<?> timer;
 
     TaskGroup(RequestContext request, Guard.Context context, String name, boolean failFast, int limit,
-            Duration timeout, Duration grace, String openedAt, ExceptionFactory exceptions) {
+            Duration timeout, Duration grace, OpenSite openedAt, ExceptionFactory exceptions) {
         this.runtime = request.runtime();
         this.request = request;
         this.context = context;
@@ -420,10 +421,18 @@ public final class TaskGroup {
         if (first == null) {
             first = failure;
             firstErrorId = run.errorId();
-        } else if (kept.size() < MAX_SUPPRESSED) {
-            kept.add(failure);
+        } else {
+            if (kept == null) {
+                kept = new ArrayList<>(4);
+            }
+            if (kept.size() < MAX_SUPPRESSED) {
+                kept.add(failure);
+            }
         }
         if (checked && !run.observed()) {
+            if (unobserved == null) {
+                unobserved = new ArrayList<>(2);
+            }
             if (unobserved.size() < MAX_SUPPRESSED + 1) {
                 unobserved.add(run);
             } else {
@@ -534,7 +543,7 @@ public final class TaskGroup {
         RuntimeException result = outcomeLocked();
         settled = pending == 0 || timedOut;
         if (result != null) {
-            unobserved.clear();
+            unobserved = null;
             unobservedNotKept = 0;
         }
         return result;
@@ -559,16 +568,19 @@ public final class TaskGroup {
         if (failures > 0) {
             String message = failures + " of " + started + " tasks in group '" + name + "' failed; first: "
                     + Texts.escape(Texts.describe(first), Texts.MAX_TEXT);
+            int keptCount = kept == null ? 0 : kept.size();
             if (failures > 1) {
-                message += "; " + kept.size() + " more attached as suppressed";
-                if (failures - 1 > kept.size()) {
-                    message += ", " + (failures - 1 - kept.size()) + " not kept";
+                message += "; " + keptCount + " more attached as suppressed";
+                if (failures - 1 > keptCount) {
+                    message += ", " + (failures - 1 - keptCount) + " not kept";
                 }
             }
             result = exceptions.create(message, first, firstErrorId);
-            for (Throwable other : kept) {
-                if (other != result) {
-                    result.addSuppressed(other);
+            if (kept != null) {
+                for (Throwable other : kept) {
+                    if (other != result) {
+                        result.addSuppressed(other);
+                    }
                 }
             }
             if (timedOut) {
@@ -916,9 +928,9 @@ public final class TaskGroup {
                 timer.cancel(false);
                 timer = null;
             }
-            lost = new ArrayList<>(unobserved);
+            lost = unobserved;
             notKept = unobservedNotKept;
-            unobserved.clear();
+            unobserved = null;
             unobservedNotKept = 0;
             cancelledByClose = cancelledTasks - cancelledBefore;
             // Waiters of completion() on a group closed while tasks were pending get the final outcome.
@@ -935,11 +947,11 @@ public final class TaskGroup {
         try (Guard.Context.Added ignored = context.addMissing()) {
             if (abandoned != null) {
                 for (TaskRun<?> run : abandoned) {
-                    pipeline.taskAbandoned(grace, openedAt, run.where());
+                    pipeline.taskAbandoned(grace, openedAt.toString(), run.where());
                 }
             }
             if (leaked) {
-                pipeline.groupLeaked(name, openedAt, request.method(), request.path(), cancelledByClose,
+                pipeline.groupLeaked(name, openedAt.toString(), request.method(), request.path(), cancelledByClose,
                         abandoned == null ? 0 : abandoned.size());
             }
             reportUnobserved(lost, notKept);
@@ -967,8 +979,11 @@ public final class TaskGroup {
     }
 
     private void reportUnobserved(List<TaskRun<?>> lost, int notKept) {
+        if (lost == null && notKept == 0) {
+            return;
+        }
         Pipeline pipeline = runtime.pipeline();
-        for (TaskRun<?> run : lost) {
+        for (TaskRun<?> run : lost == null ? List.<TaskRun<?>>of() : lost) {
             if (!run.observed()) {
                 pipeline.unobservedFailure(run.failure(), run.where());
             }
