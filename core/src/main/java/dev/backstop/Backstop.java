@@ -102,12 +102,20 @@ public final class Backstop implements AutoCloseable {
                 builder.backgroundGracePeriod, builder.capSetting);
     }
 
-    /** @return a builder; {@code build()} with no settings reports to {@code Metrics.globalRegistry} */
+    /**
+     * Starts the settings of a new Backstop.
+     *
+     * @return a builder; {@code build()} with no settings reports to {@code Metrics.globalRegistry}
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return this Backstop's name, the {@code backstop} tag of its {@code backstop.tasks.active} gauges */
+    /**
+     * Returns this Backstop's name.
+     *
+     * @return this Backstop's name, the {@code backstop} tag of its {@code backstop.tasks.active} gauges
+     */
     public String name() {
         return name;
     }
@@ -158,20 +166,36 @@ public final class Backstop implements AutoCloseable {
         return Pipeline.checkInterval(interval);
     }
 
-    /** @return {@code executor}, with every task's failure reported; see the class rules */
+    /**
+     * Wraps an executor so that every failure of its tasks is reported ({@code source=executor}).
+     *
+     * @param executor the executor to guard; it stays the application's to shut down
+     * @return {@code executor}, with every task's failure reported; see the class rules
+     * @throws NullPointerException if {@code executor} is null
+     */
     public ExecutorService guard(ExecutorService executor) {
         return new GuardedExecutorService(Objects.requireNonNull(executor, "executor cannot be null"), executors);
     }
 
-    /** @return {@code executor}, with every task's failure reported, periodic ones on every failing run */
+    /**
+     * Wraps a scheduled executor so that every failure of its tasks is reported ({@code source=executor}).
+     *
+     * @param executor the executor to guard; it stays the application's to shut down
+     * @return {@code executor}, with every task's failure reported, periodic ones on every failing run
+     * @throws NullPointerException if {@code executor} is null
+     */
     public ScheduledExecutorService guard(ScheduledExecutorService executor) {
         return new GuardedScheduledExecutorService(Objects.requireNonNull(executor, "executor cannot be null"),
                 executors);
     }
 
     /**
+     * Wraps a thread factory so that a failure that ends one of its threads is reported.
+     *
+     * @param factory the factory that makes the threads
      * @return a factory whose threads (platform or virtual, as {@code factory} makes them) report a failure that
      *     ends them ({@code source=thread}) instead of printing it to stderr
+     * @throws NullPointerException if {@code factory} is null
      */
     public ThreadFactory guard(ThreadFactory factory) {
         Objects.requireNonNull(factory, "factory cannot be null");
@@ -188,7 +212,9 @@ public final class Backstop implements AutoCloseable {
      * TaskDecorator decorator = task -> backstop.guard(task);   // a Runnable, not a bare lambda (see guard(S))
      * }</pre>
      *
+     * @param task the task to guard
      * @return the guarded task
+     * @throws NullPointerException if {@code task} is null
      */
     public Runnable guard(Runnable task) {
         return executors.decorate(Objects.requireNonNull(task, "task cannot be null"));
@@ -199,7 +225,9 @@ public final class Backstop implements AutoCloseable {
      * exception handler, a scheduler's error handler): one panic, {@code source=executor}, logged and counted as every
      * other, with its own error id.
      *
+     * @param failure what was caught
      * @return the error id of its log line
+     * @throws NullPointerException if {@code failure} is null
      */
     public String report(Throwable failure) {
         return executors.report(Objects.requireNonNull(failure, "failure cannot be null"));
@@ -213,7 +241,10 @@ public final class Backstop implements AutoCloseable {
      * backstop.guard(CompletableFuture.supplyAsync(this::load).thenAccept(this::store));
      * }</pre>
      *
+     * @param <S> the type of the stage, kept so that the call can wrap an expression
+     * @param stage the last stage of a pipeline
      * @return {@code stage} itself
+     * @throws NullPointerException if {@code stage} is null
      */
     public <S extends CompletionStage<?>> S guard(S stage) {
         Objects.requireNonNull(stage, "stage cannot be null");
@@ -294,6 +325,11 @@ public final class Backstop implements AutoCloseable {
          * gauges, which tells apart Backstops that share a meter registry (two applications in one server, say).
          * Default {@value Backstop#DEFAULT_NAME}; a filter that builds its own names it after its context path
          * ({@code /orders}, or {@code /} for the root context).
+         *
+         * @param name the name; not blank
+         * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is blank
          */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name cannot be null");
@@ -307,6 +343,10 @@ public final class Backstop implements AutoCloseable {
         /**
          * The executor that runs {@link ChildTasks} and background tasks. Default: a virtual thread per task on
          * Java 21+, a pool of daemon platform threads on Java 17. Backstop never shuts down an executor it was given.
+         *
+         * @param executor the executor for child and background tasks
+         * @return this builder
+         * @throws NullPointerException if {@code executor} is null
          */
         public Builder childTaskExecutor(Executor executor) {
             this.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
@@ -317,13 +357,25 @@ public final class Backstop implements AutoCloseable {
          * The application-wide cap on child and background tasks running (or queued) at once; beyond it
          * {@code go} throws {@link java.util.concurrent.RejectedExecutionException} and the rejection is counted.
          * Default {@value Backstop#DEFAULT_MAX_CHILD_TASKS}.
+         *
+         * @param maxChildTasks the cap; at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxChildTasks} is less than 1
          */
         public Builder maxChildTasks(int maxChildTasks) {
             this.maxChildTasks = checkMaxChildTasks(maxChildTasks);
             return this;
         }
 
-        /** How long {@link Backstop#close()} waits for background tasks before interrupting them. Default 5s. */
+        /**
+         * How long {@link Backstop#close()} waits for background tasks before interrupting them. Default 5s
+         * ({@link Backstop#DEFAULT_BACKGROUND_GRACE_PERIOD}).
+         *
+         * @param grace the grace period; zero or more
+         * @return this builder
+         * @throws NullPointerException if {@code grace} is null
+         * @throws IllegalArgumentException if {@code grace} is negative
+         */
         public Builder backgroundGracePeriod(Duration grace) {
             this.backgroundGracePeriod = checkGrace(grace);
             return this;
@@ -335,10 +387,13 @@ public final class Backstop implements AutoCloseable {
             return this;
         }
 
-        /** How a rejection tells the user to change the cap. */
         /**
          * A Micrometer {@code ObservationRegistry} (Spring Boot's, say): each panic is also set as the error of its
          * current observation, so that an observation-based tracer or handler sees it. Default: none.
+         *
+         * @param observationRegistry the registry whose current observation gets each panic
+         * @return this builder
+         * @throws NullPointerException if {@code observationRegistry} is null
          */
         public Builder observationRegistry(ObservationRegistry observationRegistry) {
             this.observationRegistry = Objects.requireNonNull(observationRegistry,
@@ -352,12 +407,19 @@ public final class Backstop implements AutoCloseable {
             return this;
         }
 
+        /** How a rejection tells the user to change the cap. */
         Builder capSetting(String capSetting) {
             this.capSetting = capSetting;
             return this;
         }
 
-        /** The registry for Backstop's meters. Default {@code Metrics.globalRegistry}. */
+        /**
+         * The registry for Backstop's meters. Default {@code Metrics.globalRegistry}.
+         *
+         * @param meterRegistry the registry for Backstop's meters
+         * @return this builder
+         * @throws NullPointerException if {@code meterRegistry} is null
+         */
         public Builder meterRegistry(MeterRegistry meterRegistry) {
             this.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry cannot be null");
             return this;
@@ -366,7 +428,13 @@ public final class Backstop implements AutoCloseable {
         /**
          * Identical panics (same source, exception class and top three stack frames) are logged with their stack at
          * most once per {@code interval}; the others are counted as always and folded into one WARN summary line per
-         * interval ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s.
+         * interval ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s
+         * ({@link Backstop#DEFAULT_LOG_STORM_INTERVAL}).
+         *
+         * @param interval the interval; zero or more
+         * @return this builder
+         * @throws NullPointerException if {@code interval} is null
+         * @throws IllegalArgumentException if {@code interval} is negative
          */
         public Builder logStormInterval(Duration interval) {
             this.logStormInterval = checkInterval(interval);
@@ -376,6 +444,9 @@ public final class Backstop implements AutoCloseable {
         /**
          * Whether guarded executors carry the submitting thread's SLF4J MDC into each task (and clear it after).
          * Default {@value Backstop#DEFAULT_PROPAGATE_MDC}; costs a copy of the MDC per submitted task.
+         *
+         * @param propagateMdc whether to carry the MDC into tasks
+         * @return this builder
          */
         public Builder propagateMdc(boolean propagateMdc) {
             this.propagateMdc = propagateMdc;
@@ -386,13 +457,20 @@ public final class Backstop implements AutoCloseable {
          * {@code true} to cancel a periodic task after a failing run, as {@code ScheduledThreadPoolExecutor} does;
          * either way the failure is reported. Default {@value Backstop#DEFAULT_CANCEL_FAILED_PERIODIC_TASKS}: the
          * schedule goes on.
+         *
+         * @param cancel whether a failing run cancels its periodic task
+         * @return this builder
          */
         public Builder cancelFailedPeriodicTasks(boolean cancel) {
             this.cancelFailedPeriodicTasks = cancel;
             return this;
         }
 
-        /** @return a new Backstop with these settings */
+        /**
+         * Builds a Backstop from these settings.
+         *
+         * @return a new Backstop with these settings
+         */
         public Backstop build() {
             return new Backstop(this);
         }

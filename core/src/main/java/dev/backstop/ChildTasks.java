@@ -76,6 +76,11 @@ public final class ChildTasks implements AutoCloseable {
     /** A task body: a lambda that may throw any exception. */
     @FunctionalInterface
     public interface Task {
+        /**
+         * Does the task's work.
+         *
+         * @throws Exception any failure; the class rules say what becomes of a checked and an unchecked one
+         */
         void run() throws Exception;
     }
 
@@ -89,13 +94,22 @@ public final class ChildTasks implements AutoCloseable {
      * Opens a group with the default policy (wait for all, no limit, no timeout). Call it in the servlet's dispatch,
      * on the request's own thread (in an async request, also later).
      *
+     * @param request the request the group belongs to
+     * @return the open group
+     * @throws NullPointerException if {@code request} is null
      * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
      */
     public static ChildTasks open(ServletRequest request) {
         return builder(request).open();
     }
 
-    /** @return a builder for a group with a name, fail-fast, a limit or a timeout */
+    /**
+     * Starts the options of a group for {@code request}; {@link Builder#open()} opens it.
+     *
+     * @param request the request the group belongs to
+     * @return a builder for a group with a name, fail-fast, a limit or a timeout
+     * @throws NullPointerException if {@code request} is null
+     */
     public static Builder builder(ServletRequest request) {
         return new Builder(Objects.requireNonNull(request, "request cannot be null"));
     }
@@ -107,8 +121,13 @@ public final class ChildTasks implements AutoCloseable {
      * a filter that built its own, {@link RecoveryFilter#destroy()}) waits for background tasks for a grace period,
      * then interrupts them.
      *
+     * @param request the request whose filter, MDC, method and path the task takes; the task never sees it
+     * @param name the task's name, for logs and the thread
+     * @param task the work
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is blank
      * @throws RejectedExecutionException when the application-wide cap is reached
-     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request
+     * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
      */
     public static void background(ServletRequest request, String name, Task task) {
         Objects.requireNonNull(request, "request cannot be null");
@@ -127,6 +146,8 @@ public final class ChildTasks implements AutoCloseable {
      * Starts a task, named {@code task-N}. With a {@link Builder#limit(int) limit}, waits for a slot first. In a
      * cancelled group the task never starts and is counted as cancelled.
      *
+     * @param task the work
+     * @throws NullPointerException if {@code task} is null
      * @throws IllegalStateException after {@link #close()}
      * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
      */
@@ -134,7 +155,16 @@ public final class ChildTasks implements AutoCloseable {
         group.start(null, callable(task), false);
     }
 
-    /** Like {@link #go(Task)}, with a name for logs and the thread. */
+    /**
+     * Like {@link #go(Task)}, with a name for logs and the thread.
+     *
+     * @param name the task's name
+     * @param task the work
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is blank
+     * @throws IllegalStateException after {@link #close()}
+     * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
+     */
     public void go(String name, Task task) {
         group.start(checkName(name, "name"), callable(task), false);
     }
@@ -142,12 +172,24 @@ public final class ChildTasks implements AutoCloseable {
     /**
      * Starts a task only if it can start now: returns false, without waiting or throwing, when the group's limit is
      * reached, the group is cancelled or closed, or the application-wide cap is reached.
+     *
+     * @param task the work
+     * @return whether the task started
+     * @throws NullPointerException if {@code task} is null
      */
     public boolean tryGo(Task task) {
         return group.start(null, callable(task), true) != null;
     }
 
-    /** Like {@link #tryGo(Task)}, with a name. */
+    /**
+     * Like {@link #tryGo(Task)}, with a name.
+     *
+     * @param name the task's name
+     * @param task the work
+     * @return whether the task started
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
     public boolean tryGo(String name, Task task) {
         return group.start(checkName(name, "name"), callable(task), true) != null;
     }
@@ -157,12 +199,30 @@ public final class ChildTasks implements AutoCloseable {
      * {@link TaskHandle#get()} gives the value with no checked exception to catch. Its failure is also the group's;
      * reading it through the handle counts as observing it. Waits for a slot like {@link #go(Task)}, and throws as it
      * does.
+     *
+     * @param <T> the type of the task's result
+     * @param task the work
+     * @return the task's handle
+     * @throws NullPointerException if {@code task} is null
+     * @throws IllegalStateException after {@link #close()}
+     * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
      */
     public <T> TaskHandle<T> submit(Callable<T> task) {
         return group.<T>start(null, Objects.requireNonNull(task, "task cannot be null"), false);
     }
 
-    /** Like {@link #submit(Callable)}, with a name. */
+    /**
+     * Like {@link #submit(Callable)}, with a name.
+     *
+     * @param <T> the type of the task's result
+     * @param name the task's name
+     * @param task the work
+     * @return the task's handle
+     * @throws NullPointerException if an argument is null
+     * @throws IllegalArgumentException if {@code name} is blank
+     * @throws IllegalStateException after {@link #close()}
+     * @throws RejectedExecutionException when the application-wide cap is reached; counted as rejected
+     */
     public <T> TaskHandle<T> submit(String name, Callable<T> task) {
         return group.<T>start(checkName(name, "name"), Objects.requireNonNull(task, "task cannot be null"), false);
     }
@@ -175,6 +235,7 @@ public final class ChildTasks implements AutoCloseable {
      *     the group was cancelled before every task completed (cause: {@code CancellationException}), or the
      *     waiting thread was interrupted (cause: {@code InterruptedException}; the group is cancelled and the
      *     thread's interrupt flag set again)
+     * @throws IllegalStateException when called from one of the group's own tasks, which would wait for itself
      */
     public void await() {
         group.await();
@@ -199,12 +260,16 @@ public final class ChildTasks implements AutoCloseable {
      *     }
      * });
      * }</pre>
+     *
+     * @return a stage that completes when the group is done, exceptionally with a {@link ChildTaskException}
      */
     public CompletionStage<Void> completion() {
         return group.completion();
     }
 
     /**
+     * Tells whether the group was cancelled.
+     *
      * @return whether the group was cancelled: by fail-fast, its timeout, {@link #cancel()}, an interrupt, the end of
      *     its request, or {@link #close()} (a closed group is done, as errgroup's context is after {@code Wait})
      */
@@ -218,6 +283,8 @@ public final class ChildTasks implements AutoCloseable {
      * <pre>{@code
      * tasks.cancellation().ifPresent(c -> log.info("gave up: {}", c));   // e.g. TIMEOUT, FAIL_FAST
      * }</pre>
+     *
+     * @return why the group was cancelled, or empty while it is not
      */
     public Optional<Cancellation> cancellation() {
         TaskGroup.Reason reason = group.cancelReason();
@@ -243,6 +310,9 @@ public final class ChildTasks implements AutoCloseable {
     /**
      * Like {@link #cancel()}, saying why: {@link #cancellation()} then carries a {@code CancellationException} with
      * {@code reason} as its message. Only the first cancel of a group counts.
+     *
+     * @param reason why the group is cancelled, in words
+     * @throws NullPointerException if {@code reason} is null
      */
     public void cancel(String reason) {
         group.cancel(Objects.requireNonNull(reason, "reason cannot be null"));
@@ -255,13 +325,19 @@ public final class ChildTasks implements AutoCloseable {
      * it ends, what it throws then still logged), so that close() never holds the request longer than the grace
      * period. After it, {@code go} throws {@link IllegalStateException} and {@link #isCancelled()} is true.
      * Idempotent.
+     *
+     * @throws IllegalStateException when called from one of the group's own tasks, which would wait for itself
      */
     @Override
     public void close() {
         group.close();
     }
 
-    /** @return the group's name */
+    /**
+     * Returns the group's name.
+     *
+     * @return the group's name
+     */
     public String name() {
         return group.name();
     }
@@ -288,7 +364,7 @@ public final class ChildTasks implements AutoCloseable {
     }
 
     /**
-     * Why a group was cancelled, and what cancelled it: Go's {@code context.Cause}. Immutable.
+     * Why a group was cancelled, and what cancelled it: Go's {@code context.Cause}. Immutable and thread-safe.
      */
     public static final class Cancellation {
 
@@ -322,12 +398,20 @@ public final class ChildTasks implements AutoCloseable {
             this.cause = cause;
         }
 
-        /** @return who cancelled the group */
+        /**
+         * Returns who cancelled the group.
+         *
+         * @return who cancelled the group
+         */
         public Reason reason() {
             return reason;
         }
 
-        /** @return what cancelled it: see {@link Reason}; never null */
+        /**
+         * Returns what cancelled the group.
+         *
+         * @return what cancelled it: see {@link Reason}; never null
+         */
         public Throwable cause() {
             return cause;
         }
@@ -356,21 +440,41 @@ public final class ChildTasks implements AutoCloseable {
             this.request = request;
         }
 
-        /** The group's name, in logs, thread names and leak reports. Default {@value ChildTasks#DEFAULT_NAME}. */
+        /**
+         * The group's name, in logs, thread names and leak reports. Default {@value ChildTasks#DEFAULT_NAME}.
+         *
+         * @param name the group's name; not blank
+         * @return this builder
+         * @throws NullPointerException if {@code name} is null
+         * @throws IllegalArgumentException if {@code name} is blank
+         * @throws IllegalStateException after {@link #open()}
+         */
         public Builder name(String name) {
             checkOpen();
             this.name = checkName(name, "name");
             return this;
         }
 
-        /** The first failure cancels the group, like {@code errgroup.WithContext}. Default: wait for all. */
+        /**
+         * The first failure cancels the group, like {@code errgroup.WithContext}. Default: wait for all.
+         *
+         * @return this builder
+         * @throws IllegalStateException after {@link #open()}
+         */
         public Builder failFast() {
             checkOpen();
             this.failFast = true;
             return this;
         }
 
-        /** At most {@code limit} tasks of this group run at once; {@code go} waits for a slot, like {@code SetLimit}. */
+        /**
+         * At most {@code limit} tasks of this group run at once; {@code go} waits for a slot, like {@code SetLimit}.
+         *
+         * @param limit the most tasks of this group that run at once; at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code limit} is less than 1
+         * @throws IllegalStateException after {@link #open()}
+         */
         public Builder limit(int limit) {
             checkOpen();
             if (limit < 1) {
@@ -380,7 +484,15 @@ public final class ChildTasks implements AutoCloseable {
             return this;
         }
 
-        /** Cancels the group when {@code timeout} has passed since {@link #open()}. */
+        /**
+         * Cancels the group when {@code timeout} has passed since {@link #open()}.
+         *
+         * @param timeout the time the group has; positive
+         * @return this builder
+         * @throws NullPointerException if {@code timeout} is null
+         * @throws IllegalArgumentException if {@code timeout} is zero or negative
+         * @throws IllegalStateException after {@link #open()}
+         */
         public Builder timeout(Duration timeout) {
             checkOpen();
             Objects.requireNonNull(timeout, "timeout cannot be null");
@@ -396,6 +508,12 @@ public final class ChildTasks implements AutoCloseable {
          * tasks to stop before abandoning those that ignore the interrupt. Zero abandons them at once. Default
          * {@link ChildTasks#DEFAULT_GRACE_PERIOD} (1 s). With a {@link #timeout(Duration) timeout}, a request that
          * waits for its group ends within timeout + grace period, whatever its tasks do.
+         *
+         * @param gracePeriod how long to wait for cancelled tasks; zero or more
+         * @return this builder
+         * @throws NullPointerException if {@code gracePeriod} is null
+         * @throws IllegalArgumentException if {@code gracePeriod} is negative
+         * @throws IllegalStateException after {@link #open()}
          */
         public Builder gracePeriod(Duration gracePeriod) {
             checkOpen();
@@ -408,8 +526,11 @@ public final class ChildTasks implements AutoCloseable {
         }
 
         /**
+         * Opens the group.
+         *
          * @return the open group; its options are fixed from now on
-         * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended
+         * @throws IllegalStateException when no {@link RecoveryFilter} saw this request, or the request has ended, or
+         *     the group was opened already
          */
         public ChildTasks open() {
             checkOpen();

@@ -35,27 +35,47 @@ public final class Failure {
         this.path = Objects.requireNonNull(path, "path cannot be null");
     }
 
-    /** @return the error id, as logged and as in Backstop's own error responses */
+    /**
+     * Returns the error id.
+     *
+     * @return the error id, as logged and as in Backstop's own error responses
+     */
     public String errorId() {
         return errorId;
     }
 
-    /** @return the throwable that escaped the handler; never write it to a client unless you mean to */
+    /**
+     * Returns the throwable that escaped the handler.
+     *
+     * @return the throwable that escaped the handler; never write it to a client unless you mean to
+     */
     public Throwable exception() {
         return exception;
     }
 
-    /** @return where the failure was caught: {@code handler} for the filter */
+    /**
+     * Returns where the failure was caught.
+     *
+     * @return where the failure was caught: {@code handler} for the filter
+     */
     public String source() {
         return source;
     }
 
-    /** @return the HTTP method of the failed request */
+    /**
+     * Returns the HTTP method of the failed request.
+     *
+     * @return the HTTP method of the failed request
+     */
     public String method() {
         return method;
     }
 
-    /** @return the request path (no query string) of the failed request */
+    /**
+     * Returns the path of the failed request.
+     *
+     * @return the request path (no query string) of the failed request
+     */
     public String path() {
         return path;
     }

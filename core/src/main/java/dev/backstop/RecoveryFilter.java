@@ -198,7 +198,11 @@ public class RecoveryFilter implements Filter {
         this.given = given;
     }
 
-    /** @return a builder for programmatic registration */
+    /**
+     * Starts the settings of a filter for programmatic registration.
+     *
+     * @return a builder for programmatic registration
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -206,6 +210,10 @@ public class RecoveryFilter implements Filter {
     /**
      * Reads and validates the init-params, and builds or joins the filter's Backstop. A bad value fails here, with a
      * message naming the param and the value, rather than on the first failing request.
+     *
+     * @param config the filter's configuration, with its init-params and its ServletContext
+     * @throws ServletException when an init-param has a bad value, or names a Backstop together with a setting that
+     *     belongs to it
      */
     @Override
     public void init(FilterConfig config) throws ServletException {
@@ -266,8 +274,11 @@ public class RecoveryFilter implements Filter {
      * }
      * }</pre>
      *
+     * @param request the request the failure belongs to
+     * @param failure what was caught
      * @return the error id of its line (the one to show the client), or null when it is not a panic (the client went
      *     away, or an {@link AbortRequestException})
+     * @throws NullPointerException if {@code request} or {@code failure} is null
      * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
      */
     public static String report(HttpServletRequest request, Throwable failure) {
@@ -280,8 +291,12 @@ public class RecoveryFilter implements Filter {
      * nothing is on the wire, else the connection aborted), on the request's thread. The framework then writes
      * nothing more.
      *
+     * @param request the request the failure belongs to
+     * @param response the response to answer
+     * @param failure what was caught
      * @return true when the client was answered or the connection aborted; false when only the container can end
      *     this response (a container Backstop does not know, with the response committed)
+     * @throws NullPointerException if {@code request} or {@code failure} is null
      * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
      */
     public static boolean answer(HttpServletRequest request, HttpServletResponse response, Throwable failure) {
@@ -294,7 +309,10 @@ public class RecoveryFilter implements Filter {
      * end), for a framework whose writing of a committed response failed and which has reported the failure itself
      * (with {@link #report}). Counted in {@code backstop.responses{outcome=aborted}}.
      *
+     * @param request the request whose connection to abort
+     * @param response its response
      * @return false when this container cannot abort, and only a throw to it can end the response
+     * @throws NullPointerException if {@code request} is null
      * @throws IllegalStateException when no {@link RecoveryFilter} guards {@code request}
      */
     public static boolean abort(HttpServletRequest request, HttpServletResponse response) {
@@ -319,6 +337,9 @@ public class RecoveryFilter implements Filter {
      * request is already over (its async cycle timed out, say), nothing is left to answer and no Backstop to count
      * the failure, and it is logged (ERROR, with its stack and an error id) so that it is not lost.
      *
+     * @param async the async context of the request
+     * @param failure what the request's work failed with
+     * @throws NullPointerException if an argument is null
      * @throws IllegalStateException when no {@link RecoveryFilter} saw the request
      */
     public static void fail(AsyncContext async, Throwable failure) {
@@ -417,6 +438,10 @@ public class RecoveryFilter implements Filter {
         /**
          * The registry for Backstop's meters. Default: the ServletContext attribute
          * {@value RecoveryFilter#DEFAULT_METER_REGISTRY_ATTRIBUTE} if set, else {@code Metrics.globalRegistry}.
+         *
+         * @param meterRegistry the registry for Backstop's meters
+         * @return this builder
+         * @throws NullPointerException if {@code meterRegistry} is null
          */
         public Builder meterRegistry(MeterRegistry meterRegistry) {
             given.meterRegistry = Objects.requireNonNull(meterRegistry, "meterRegistry cannot be null");
@@ -426,13 +451,22 @@ public class RecoveryFilter implements Filter {
         /**
          * Whether error bodies carry the exception class, message and stack trace. Default
          * {@value RecoveryFilter#DEFAULT_EXPOSE_STACK_TRACES}; turn it on for development only.
+         *
+         * @param exposeStackTraces whether error bodies carry the exception
+         * @return this builder
          */
         public Builder exposeStackTraces(boolean exposeStackTraces) {
             given.exposeStackTraces = exposeStackTraces;
             return this;
         }
 
-        /** Writes the 500 instead of Backstop's standard body; see {@link ErrorResponder}. */
+        /**
+         * Writes the 500 instead of Backstop's standard body; see {@link ErrorResponder}.
+         *
+         * @param errorResponder the responder
+         * @return this builder
+         * @throws NullPointerException if {@code errorResponder} is null
+         */
         public Builder errorResponder(ErrorResponder errorResponder) {
             given.errorResponder = Objects.requireNonNull(errorResponder, "errorResponder cannot be null");
             return this;
@@ -442,6 +476,11 @@ public class RecoveryFilter implements Filter {
          * The response headers that survive the reset before Backstop's 500, each a name or a prefix ending in
          * {@code *}; none keeps no header. {@code Set-Cookie} never survives. Default
          * {@value RecoveryFilter#DEFAULT_KEEP_HEADERS}.
+         *
+         * @param names header names, or prefixes ending in {@code *}
+         * @return this builder
+         * @throws NullPointerException if {@code names} is null
+         * @throws IllegalArgumentException if a name has a space, or a {@code *} anywhere but at its end
          */
         public Builder keepHeaders(String... names) {
             Objects.requireNonNull(names, "names cannot be null");
@@ -452,6 +491,9 @@ public class RecoveryFilter implements Filter {
         /**
          * Whether Backstop's problem+json names the request's path as {@code instance}, the shape of Spring's
          * {@code ProblemDetail}. Default {@value RecoveryFilter#DEFAULT_PROBLEM_INSTANCE}.
+         *
+         * @param problemInstance whether problem+json carries {@code instance}
+         * @return this builder
          */
         public Builder problemInstance(boolean problemInstance) {
             given.problemInstance = problemInstance;
@@ -461,6 +503,9 @@ public class RecoveryFilter implements Filter {
         /**
          * Whether Backstop's problem+json carries {@code traceId} when an OpenTelemetry span is current. Default
          * {@value RecoveryFilter#DEFAULT_PROBLEM_TRACE_ID}.
+         *
+         * @param problemTraceId whether problem+json carries {@code traceId}
+         * @return this builder
          */
         public Builder problemTraceId(boolean problemTraceId) {
             given.problemTraceId = problemTraceId;
@@ -471,13 +516,24 @@ public class RecoveryFilter implements Filter {
          * Whether the application's own error page for the failure's type, or for 500, answers a panic after Backstop
          * logged and counted it, instead of Backstop's problem+json (Backstop answers when there is none). Default
          * {@value RecoveryFilter#DEFAULT_USE_ERROR_PAGES}.
+         *
+         * @param useErrorPages whether the container's error pages answer panics
+         * @return this builder
          */
         public Builder useErrorPages(boolean useErrorPages) {
             given.useErrorPages = useErrorPages;
             return this;
         }
 
-        /** The {@code type} member of problem+json bodies, an absolute URI. Default {@code about:blank}. */
+        /**
+         * The {@code type} member of problem+json bodies, an absolute URI. Default {@code about:blank}
+         * ({@link RecoveryFilter#DEFAULT_PROBLEM_TYPE}).
+         *
+         * @param problemType an absolute URI
+         * @return this builder
+         * @throws NullPointerException if {@code problemType} is null
+         * @throws IllegalArgumentException if {@code problemType} is not an absolute URI
+         */
         public Builder problemType(String problemType) {
             Objects.requireNonNull(problemType, "problemType cannot be null");
             given.problemType = FilterSettings.checkProblemType(problemType);
@@ -488,6 +544,10 @@ public class RecoveryFilter implements Filter {
          * The executor that runs {@link ChildTasks} and background tasks. Default: a virtual thread per task on
          * Java 21+, a pool of platform threads on Java 17. Backstop does not shut down an executor it was given.
          * With {@link #backstop(Backstop)}, set it on the Backstop instead.
+         *
+         * @param executor the executor for child and background tasks
+         * @return this builder
+         * @throws NullPointerException if {@code executor} is null
          */
         public Builder childTaskExecutor(Executor executor) {
             given.childTaskExecutor = Objects.requireNonNull(executor, "executor cannot be null");
@@ -499,6 +559,10 @@ public class RecoveryFilter implements Filter {
          * {@code go} throws {@link java.util.concurrent.RejectedExecutionException} and the rejection is counted.
          * Default {@value RecoveryFilter#DEFAULT_MAX_CHILD_TASKS}. With {@link #backstop(Backstop)}, set it on the
          * Backstop instead.
+         *
+         * @param maxChildTasks the cap; at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code maxChildTasks} is less than 1
          */
         public Builder maxChildTasks(int maxChildTasks) {
             given.maxChildTasks = Backstop.checkMaxChildTasks(maxChildTasks);
@@ -508,6 +572,11 @@ public class RecoveryFilter implements Filter {
         /**
          * How long {@link RecoveryFilter#destroy()} waits for background tasks before interrupting them. Default 5s.
          * With {@link #backstop(Backstop)}, set it on the Backstop instead.
+         *
+         * @param grace the grace period; zero or more
+         * @return this builder
+         * @throws NullPointerException if {@code grace} is null
+         * @throws IllegalArgumentException if {@code grace} is negative
          */
         public Builder backgroundGracePeriod(Duration grace) {
             given.backgroundGracePeriod = Backstop.checkGrace(grace);
@@ -520,6 +589,11 @@ public class RecoveryFilter implements Filter {
          * per interval with their count and a sample of their error ids ({@code backstop.folded.lines} counts
          * them). {@link Duration#ZERO} logs every panic in full. Default 10s. With {@link #backstop(Backstop)}, set
          * it on the Backstop instead.
+         *
+         * @param interval the interval; zero or more
+         * @return this builder
+         * @throws NullPointerException if {@code interval} is null
+         * @throws IllegalArgumentException if {@code interval} is negative
          */
         public Builder logStormInterval(Duration interval) {
             given.logStormInterval = Backstop.checkInterval(interval);
@@ -532,6 +606,10 @@ public class RecoveryFilter implements Filter {
          * and threads), and its child tasks run on its runtime. The filter does not close it. Exclusive with the
          * settings that belong to a Backstop: {@link #meterRegistry}, {@link #logStormInterval},
          * {@link #childTaskExecutor}, {@link #maxChildTasks}, {@link #backgroundGracePeriod}.
+         *
+         * @param backstop the Backstop to join
+         * @return this builder
+         * @throws NullPointerException if {@code backstop} is null
          */
         public Builder backstop(Backstop backstop) {
             given.backstop = Objects.requireNonNull(backstop, "backstop cannot be null");
@@ -541,6 +619,9 @@ public class RecoveryFilter implements Filter {
         /**
          * Whether {@code init()} installs a JVM-wide default uncaught-exception handler that reports and delegates,
          * taken out again by {@code destroy()}. Default {@value RecoveryFilter#DEFAULT_UNCAUGHT_EXCEPTION_HANDLER}.
+         *
+         * @param install whether to install the handler
+         * @return this builder
          */
         public Builder uncaughtExceptionHandler(boolean install) {
             given.uncaughtExceptionHandler = install;
@@ -548,6 +629,8 @@ public class RecoveryFilter implements Filter {
         }
 
         /**
+         * Builds a filter with these settings; init-params fill in what they leave unset.
+         *
          * @return a new filter with these settings
          * @throws IllegalStateException when a Backstop was given together with a setting that belongs to it
          */

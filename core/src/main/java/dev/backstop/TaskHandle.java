@@ -33,28 +33,48 @@ public interface TaskHandle<T> {
         CANCELLED
     }
 
-    /** @return the task's name, as in logs */
+    /**
+     * Returns the task's name.
+     *
+     * @return the task's name, as in logs
+     */
     String name();
 
-    /** @return where the task stands now */
+    /**
+     * Returns where the task stands now.
+     *
+     * @return where the task stands now
+     */
     State state();
 
     /**
+     * Returns the task's value, once it has succeeded.
+     *
      * @return the task's value
      * @throws IllegalStateException when the task has not succeeded (not finished, failed or cancelled); for a
      *     failed task its failure is the cause
      */
     T get();
 
-    /** @return what the task threw, when it {@link State#FAILED}; else null */
+    /**
+     * Returns what the task threw; reading it counts as observing the failure.
+     *
+     * @return what the task threw, when it {@link State#FAILED}; else null
+     */
     Throwable exception();
 
     /**
+     * Returns the task as a {@link Future}.
+     *
      * @return a {@link Future} of the task: {@code get()} waits for it, {@code cancel(true)} interrupts it if it is
      *     running (the rest of the group goes on)
      */
     Future<T> toFuture();
 
-    /** @return a stage that completes when the task does, with its value or its failure */
+    /**
+     * Returns the task as a {@link CompletionStage}.
+     *
+     * @return a stage that completes when the task does, with its value or its failure
+     */
     CompletionStage<T> toCompletionStage();
 }
