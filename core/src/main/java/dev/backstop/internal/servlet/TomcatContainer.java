@@ -153,9 +153,10 @@ final class TomcatContainer implements Container {
         }
         try {
             Object coyote = catalina.coyote();
-            if (reset) {
-                resetOnClose(coyote);
-            }
+            // Always a reset on Tomcat, HTTP/1.1 too: after CLOSE_NOW from an async thread, its error handling may
+            // still write an error page before the connection closes; a reset keeps the client from reading those
+            // bytes as the rest of the body. (Jetty writes nothing after its abort: it resets only when it must.)
+            resetOnClose(coyote);
             catalina.handles.action.invoke(coyote, catalina.handles.closeNow, null);
             return true;
         } catch (ReflectiveOperationException | RuntimeException notAborted) {
