@@ -38,8 +38,9 @@ import jakarta.ws.rs.core.FeatureContext;
  *       without the feature.</li>
  * </ul>
  * For servlet deployments of Jersey only: it answers through the {@code HttpServletRequest} and
- * {@code HttpServletResponse} Jersey's servlet container provides. A request that no {@code RecoveryFilter} guards
- * gets a bare 500 and one ERROR line on the {@code dev.backstop.jersey} logger that says so.
+ * {@code HttpServletResponse} Jersey's servlet container provides. A failure in a request that no
+ * {@code RecoveryFilter} guards is left to Jersey, which logs it (SEVERE) together with an
+ * {@code IllegalStateException} that says what is missing, and answers 500 itself.
  *
  * <p>Stateless and thread-safe; one instance may be registered on any number of applications.
  */

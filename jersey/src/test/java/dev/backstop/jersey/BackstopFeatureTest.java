@@ -307,8 +307,7 @@ class BackstopFeatureTest {
     @ValueSource(strings = {"first", "last"})
     void anApplicationsCatchAllMapperAnswersAndKeepsCountingWithReport(String order) throws Exception {
         ResourceConfig config = "first".equals(order)
-                ? JerseyServer.feature(new ResourceConfig()).registerResources(application().getResources())
-                        .register(new Orders(resumer)).register(CatchAllMapper.class)
+                ? JerseyServer.feature(new ResourceConfig()).register(new Orders(resumer)).register(CatchAllMapper.class)
                 : JerseyServer.feature(application().register(CatchAllMapper.class));
         int port = start(config);
 
@@ -320,6 +319,25 @@ class BackstopFeatureTest {
         assertThat(exchange.content()).startsWith("{\"error\":\"unavailable\"");
         assertOnePanic(errorId, "path=/api/panic");
         assertThat(notFound.head()).startsWith("HTTP/1.1 404");
+    }
+
+    /**
+     * Without RecoveryFilter there is nothing to answer through: Jersey answers 500 as without the feature, and its
+     * log says what is missing, next to the failure.
+     */
+    @Test
+    void withoutRecoveryFilterJerseyAnswersAndItsLogSaysWhatIsMissing() throws Exception {
+        server = JerseyServer.startUnguarded(JerseyServer.feature(application()));
+        jersey.clear();
+
+        RawHttp.Exchange exchange = RawHttp.get(server.port(), "/api/panic");
+
+        assertThat(exchange.head()).startsWith("HTTP/1.1 500");
+        if (JerseyServer.FEATURE_ON) {
+            assertThat(String.join("\n", jersey.describe()))
+                    .contains("no dev.backstop.RecoveryFilter guards this request")
+                    .contains("order 42 failed");
+        }
     }
 
     // ---- assertions --------------------------------------------------------------------------------------------

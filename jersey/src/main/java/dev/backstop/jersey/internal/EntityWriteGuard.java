@@ -43,10 +43,18 @@ public final class EntityWriteGuard implements WriterInterceptor {
         try {
             context.proceed();
         } catch (IOException | RuntimeException | Error failure) {
-            if (!committed(entityStream)
-                    || Answering.answer(request, response, failure) != Answering.Outcome.ANSWERED) {
+            if (!committed(entityStream) || !answered(failure)) {
                 throw failure;
             }
+        }
+    }
+
+    private boolean answered(Throwable failure) {
+        try {
+            return Answering.answer(request, response, failure);
+        } catch (IllegalStateException unguarded) {
+            failure.addSuppressed(unguarded); // Jersey logs the failure, and with it what is missing
+            return false;
         }
     }
 

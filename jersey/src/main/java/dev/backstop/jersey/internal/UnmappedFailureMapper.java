@@ -41,12 +41,16 @@ public final class UnmappedFailureMapper implements ExtendedExceptionMapper<Thro
 
     /**
      * Backstop answers, and commits its answer; the response returned carries no entity, so Jersey writes nothing
-     * into it. Only when no RecoveryFilter guards the request (or the container alone can end a committed response)
-     * is this 500 what the client gets.
+     * into it (on a committed response it sets nothing either). When no RecoveryFilter guards the request this
+     * throws, with the failure as the cause: Jersey then logs both (SEVERE) and answers 500 itself.
      */
     @Override
     public Response toResponse(Throwable failure) {
-        Answering.answer(request, response, failure);
+        try {
+            Answering.answer(request, response, failure);
+        } catch (IllegalStateException unguarded) {
+            throw new IllegalStateException(unguarded.getMessage(), failure);
+        }
         return Response.serverError().build();
     }
 }

@@ -28,15 +28,19 @@ public final class JerseyServer implements AutoCloseable {
 
     private final Server server = new Server();
     private final ServerConnector connector = new ServerConnector(server);
+    private final ServletContextHandler context = new ServletContextHandler("/");
 
     private JerseyServer(MeterRegistry registry, ResourceConfig config) {
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        server.addConnector(connector);
-        ServletContextHandler context = new ServletContextHandler("/");
+        this(config);
         FilterHolder filter = new FilterHolder(RecoveryFilter.builder().meterRegistry(registry).build());
         filter.setAsyncSupported(true);
         context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR));
+    }
+
+    private JerseyServer(ResourceConfig config) {
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
         config.property(ServerProperties.WADL_FEATURE_DISABLE, true); // no JAXB here, and no warning about it
         ServletHolder jersey = new ServletHolder(new ServletContainer(config));
         jersey.setAsyncSupported(true);
@@ -51,7 +55,15 @@ public final class JerseyServer implements AutoCloseable {
 
     /** Starts a server for {@code config} whose RecoveryFilter reports to {@code registry}. */
     public static JerseyServer start(MeterRegistry registry, ResourceConfig config) throws Exception {
-        JerseyServer server = new JerseyServer(registry, config);
+        return start(new JerseyServer(registry, config));
+    }
+
+    /** Starts a server for {@code config} with no RecoveryFilter: a misconfigured application. */
+    public static JerseyServer startUnguarded(ResourceConfig config) throws Exception {
+        return start(new JerseyServer(config));
+    }
+
+    private static JerseyServer start(JerseyServer server) throws Exception {
         try {
             server.server.start();
         } catch (Exception e) {
@@ -66,7 +78,14 @@ public final class JerseyServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.stop();
+    public void close() {
+        try {
+            server.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while stopping Jetty", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("stopping Jetty failed", e);
+        }
     }
 }
