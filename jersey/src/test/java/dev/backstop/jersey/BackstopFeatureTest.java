@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.AbortRequestException;
 import dev.backstop.RecoveryFilter;
 import dev.backstop.jersey.testing.CapturedLogs;
 import dev.backstop.jersey.testing.JerseyServer;
@@ -113,6 +114,12 @@ class BackstopFeatureTest {
         @Produces(MediaType.APPLICATION_JSON)
         public void asyncPanic(@Suspended AsyncResponse async) {
             resumer.execute(() -> async.resume(new IllegalStateException("async order failed: secret hunter2")));
+        }
+
+        @GET
+        @Path("abort")
+        public String abort() {
+            throw new AbortRequestException();
         }
 
         @GET
@@ -238,6 +245,15 @@ class BackstopFeatureTest {
         String errorId = assertProblemJson500(exchange);
         assertOnePanic(errorId, "path=/api/writer-panic-at-once", "report rendering failed after 0 bytes");
         assertNothingElseLogged();
+    }
+
+    @Test
+    void anAbortRequestExceptionAbortsQuietly() throws Exception {
+        RawHttp.Exchange exchange = RawHttp.get(start(), "/api/abort");
+
+        assertThat(exchange.text()).as("no status line").isEmpty();
+        assertThat(exchange.ending()).isIn(RawHttp.Ending.CLOSED, RawHttp.Ending.RESET);
+        assertNoPanic();
     }
 
     // ---- failed entity writes ----------------------------------------------------------------------------------

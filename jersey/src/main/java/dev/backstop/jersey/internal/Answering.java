@@ -1,7 +1,9 @@
 package dev.backstop.jersey.internal;
 
+import dev.backstop.AbortRequestException;
 import dev.backstop.RecoveryFilter;
 import jakarta.inject.Provider;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.glassfish.jersey.internal.util.collection.Ref;
@@ -9,6 +11,20 @@ import org.glassfish.jersey.server.internal.process.MappableException;
 
 /** The one way the feature's providers hand a failure to the {@code RecoveryFilter} guarding the request. */
 final class Answering {
+
+    /** What became of a failure handed over. */
+    enum Outcome {
+        /** Backstop answered (its 500 is sent) or aborted a committed response: nothing more may be written. */
+        ANSWERED,
+        /**
+         * Backstop aborts the connection before anything was sent (an {@code AbortRequestException}): on Jetty that
+         * happens when the dispatch ends, so the response must stay as it is until then, and in particular get no
+         * {@code sendError}.
+         */
+        ABORTING,
+        /** Only the container can end this response (committed, on a container without a quiet abort). */
+        LEFT_TO_CONTAINER
+    }
 
     private Answering() {
     }
@@ -20,12 +36,10 @@ final class Answering {
      * container's own objects (Jersey's references to them, not the proxies {@code @Context} injects): Backstop reads
      * the container's state from them.
      *
-     * @return true when Backstop answered the client (a 500) or aborted the connection, and nothing more may be
-     *     written; false when only the container can end this response (committed, on a container without a quiet
-     *     abort)
+     * @return what became of it
      * @throws IllegalStateException when no RecoveryFilter guards the request, or there is no servlet request
      */
-    static boolean answer(Provider<Ref<HttpServletRequest>> requests, Provider<Ref<HttpServletResponse>> responses,
+    static Outcome answer(Provider<Ref<HttpServletRequest>> requests, Provider<Ref<HttpServletResponse>> responses,
             Throwable failure) {
         HttpServletRequest request;
         HttpServletResponse response;
@@ -40,15 +54,37 @@ final class Answering {
             throw new IllegalStateException("BackstopFeature needs Jersey's servlet container (ServletContainer) "
                     + "behind a dev.backstop.RecoveryFilter");
         }
-        if (!RecoveryFilter.answer(request, response, unwrap(failure))) {
-            return false;
+        Throwable thrown = unwrap(failure);
+        if (!RecoveryFilter.answer(request, response, thrown)) {
+            return Outcome.LEFT_TO_CONTAINER;
         }
-        try {
-            response.flushBuffer();
-        } catch (Exception aborted) {
-            // The connection was aborted, or the client left: nothing more to send either way.
+        if (abortRequested(thrown) && !response.isCommitted()) {
+            return Outcome.ABORTING;
         }
-        return true;
+        // A 500 waits in the buffer: send it now, before Jersey sets its own status on the response.
+        if (!response.isCommitted()) {
+            try {
+                response.flushBuffer();
+            } catch (Exception clientGone) {
+                // Nothing more to send to a client that left.
+            }
+        }
+        return Outcome.ANSWERED;
+    }
+
+    /** An {@link AbortRequestException}, also under plain {@code ServletException} wrappers, as Backstop sees it. */
+    private static boolean abortRequested(Throwable thrown) {
+        Throwable current = thrown;
+        for (int i = 0; i < 8 && current != null; i++) {
+            if (current instanceof AbortRequestException) {
+                return true;
+            }
+            if (current.getClass() != ServletException.class) {
+                return false;
+            }
+            current = current.getCause();
+        }
+        return false;
     }
 
     /** Jersey's own wrapper around what a resource or provider threw; Backstop's line names what was thrown. */

@@ -51,7 +51,7 @@ public final class EntityWriteGuard implements WriterInterceptor {
 
     private boolean answered(Throwable failure) {
         try {
-            return Answering.answer(request, response, failure);
+            return Answering.answer(request, response, failure) != Answering.Outcome.LEFT_TO_CONTAINER;
         } catch (IllegalStateException unguarded) {
             failure.addSuppressed(unguarded); // Jersey logs the failure, and with it what is missing
             return false;

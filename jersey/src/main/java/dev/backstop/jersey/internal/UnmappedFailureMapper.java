@@ -41,16 +41,19 @@ public final class UnmappedFailureMapper implements ExtendedExceptionMapper<Thro
 
     /**
      * Backstop answers, and commits its answer; the response returned carries no entity, so Jersey writes nothing
-     * into it (on a committed response it sets nothing either). When no RecoveryFilter guards the request this
+     * into it (on a committed response it sets nothing either). Before an abort that is still to happen, the
+     * response returned is a 204, the one kind of answer Jersey leaves as it is (an entity-less error status would
+     * make it call {@code sendError}, which cancels the abort). When no RecoveryFilter guards the request this
      * throws, with the failure as the cause: Jersey then logs both (SEVERE) and answers 500 itself.
      */
     @Override
     public Response toResponse(Throwable failure) {
+        Answering.Outcome outcome;
         try {
-            Answering.answer(request, response, failure);
+            outcome = Answering.answer(request, response, failure);
         } catch (IllegalStateException unguarded) {
             throw new IllegalStateException(unguarded.getMessage(), failure);
         }
-        return Response.serverError().build();
+        return outcome == Answering.Outcome.ABORTING ? Response.noContent().build() : Response.serverError().build();
     }
 }
