@@ -5,22 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.backstop.AbortRequestException;
-import dev.backstop.RecoveryFilter;
 import dev.backstop.jersey.testing.CapturedLogs;
 import dev.backstop.jersey.testing.JerseyServer;
 import dev.backstop.jersey.testing.JulRecords;
 import dev.backstop.jersey.testing.RawHttp;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import jakarta.servlet.http.HttpServletRequest;
 import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.container.AsyncResponse;
 import jakarta.ws.rs.container.Suspended;
-import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
@@ -31,6 +27,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -184,22 +184,6 @@ class BackstopFeatureTest {
         }
     }
 
-    /** The README's pattern: an application's catch-all mapper that answers itself and keeps counting. */
-    public static final class CatchAllMapper implements ExceptionMapper<Throwable> {
-        @Context
-        private HttpServletRequest request;
-
-        @Override
-        public Response toResponse(Throwable failure) {
-            if (failure instanceof WebApplicationException web) {
-                return web.getResponse();
-            }
-            String errorId = RecoveryFilter.report(request, failure);
-            return Response.status(503).type(MediaType.APPLICATION_JSON)
-                    .entity("{\"error\":\"unavailable\",\"errorId\":\"" + errorId + "\"}").build();
-        }
-    }
-
     private ResourceConfig application() {
         return new ResourceConfig().register(new Orders(resumer)).register(ReportWriter.class)
                 .register(OrderLockedMapper.class);
@@ -323,8 +307,8 @@ class BackstopFeatureTest {
     @ValueSource(strings = {"first", "last"})
     void anApplicationsCatchAllMapperAnswersAndKeepsCountingWithReport(String order) throws Exception {
         ResourceConfig config = "first".equals(order)
-                ? JerseyServer.feature(new ResourceConfig()).register(new Orders(resumer)).register(CatchAllMapper.class)
-                : JerseyServer.feature(application().register(CatchAllMapper.class));
+                ? JerseyServer.feature(new ResourceConfig()).register(new Orders(resumer)).register(ErrorMapper.class)
+                : JerseyServer.feature(application().register(ErrorMapper.class));
         int port = start(config);
 
         RawHttp.Exchange exchange = RawHttp.get(port, "/api/panic");
@@ -354,6 +338,38 @@ class BackstopFeatureTest {
                     .contains("no dev.backstop.RecoveryFilter guards this request")
                     .contains("order 42 failed");
         }
+    }
+
+    /** The catch-all mapper the README shows is the one tested above, line for line. */
+    @Test
+    void theReadmesCatchAllMapperIsTheTestedOne() throws IOException {
+        List<String> readme = Files.readAllLines(java.nio.file.Path.of("..", "README.md"), StandardCharsets.UTF_8);
+        List<String> block = new ArrayList<>();
+        boolean inBlock = false;
+        for (String line : readme) {
+            if (line.equals("```java")) {
+                inBlock = true;
+                block.clear();
+            } else if (inBlock && line.equals("```")) {
+                inBlock = false;
+                if (block.stream().anyMatch(l -> l.contains("implements ExceptionMapper<Throwable>"))) {
+                    break;
+                }
+            } else if (inBlock) {
+                block.add(line);
+            }
+        }
+        java.nio.file.Path source = java.nio.file.Path.of("src", "test", "java", "dev", "backstop", "jersey",
+                "ErrorMapper.java");
+        List<String> tested = trimmed(Files.readAllLines(source, StandardCharsets.UTF_8));
+
+        assertThat(block).as("the README's catch-all mapper").anyMatch(l -> l.contains("RecoveryFilter.report"));
+        assertThat(Collections.indexOfSubList(tested, trimmed(block))).as("the README's mapper in ErrorMapper.java")
+                .isNotNegative();
+    }
+
+    private static List<String> trimmed(List<String> lines) {
+        return lines.stream().map(String::strip).filter(line -> !line.isEmpty()).toList();
     }
 
     // ---- assertions --------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import org.glassfish.jersey.spi.ExtendedExceptionMapper;
  *
  * <p>{@code WebApplicationException}s are not mappable here, so Jersey answers them exactly as without the feature.
  * Lowest priority: among mappers of {@code Throwable}, Jersey picks the one of highest priority, so an application's
- * own catch-all wins. Thread-safe (the injected request and response are proxies to the current request's).
+ * own catch-all wins. Thread-safe: the request and response are looked up for the current request on each call.
  */
 @Priority(Integer.MAX_VALUE)
 public final class UnmappedFailureMapper implements ExtendedExceptionMapper<Throwable> {
@@ -42,8 +42,9 @@ public final class UnmappedFailureMapper implements ExtendedExceptionMapper<Thro
     /**
      * Backstop answers, and commits its answer; the response returned carries no entity, so Jersey writes nothing
      * into it (on a committed response it sets nothing either). Before an abort that is still to happen, the
-     * response returned is a 204, the one kind of answer Jersey leaves as it is (an entity-less error status would
-     * make it call {@code sendError}, which cancels the abort). When no RecoveryFilter guards the request this
+     * response returned is a 204: Jersey turns an entity-less error status into a {@code sendError}, which fails on
+     * the aborted response and which Jersey would log, but sets a lower one and leaves it. When no RecoveryFilter
+     * guards the request this
      * throws, with the failure as the cause: Jersey then logs both (SEVERE) and answers 500 itself.
      */
     @Override
