@@ -126,7 +126,11 @@ public final class Pipeline {
                 log.foldedPanic(kind, errorId, failure, where, stackLoggedAs);
             }
         }
-        count(() -> meters.panic(where.source(), failure));
+        try {
+            meters.panic(where.source(), failure);
+        } catch (Throwable registryFailed) {
+            meterFailed(registryFailed);
+        }
         Throwable thrown = unwrapped(failure);
         Flight.panic(errorId, where, thrown, kind == Kind.FATAL);
         Tracing.recordPanic(thrown, errorId);
@@ -196,7 +200,11 @@ public final class Pipeline {
 
     /** Counts a finished child task. */
     public void task(TaskKind kind, TaskOutcome outcome) {
-        count(() -> meters.task(kind, outcome));
+        try {
+            meters.task(kind, outcome); // no lambda: this runs once per task
+        } catch (Throwable registryFailed) {
+            meterFailed(registryFailed);
+        }
     }
 
     /** The running-task count of {@code kind} behind this Backstop's {@code backstop.tasks.active} gauge. */
@@ -206,7 +214,11 @@ public final class Pipeline {
 
     /** Counts what the client got after a failure ({@code backstop.responses}). */
     public void response(String outcome, Kind reason) {
-        count(() -> meters.response(outcome, reason));
+        try {
+            meters.response(outcome, reason);
+        } catch (Throwable registryFailed) {
+            meterFailed(registryFailed);
+        }
     }
 
     /**
