@@ -4,13 +4,15 @@ import dev.backstop.Backstop;
 import java.util.concurrent.Executor;
 import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.scheduling.annotation.AsyncConfigurer;
 
 /**
  * An {@link AsyncConfigurer} whose uncaught-exception handler reports a {@code void} {@code @Async} method's failure
  * ({@code source=executor}) and then hands it to the handler of the configurer it wraps, if that has one. Without
  * one, reporting is all: Spring's default handler would log the same stack a second time. The executor is the
- * wrapped configurer's. Thread-safe.
+ * wrapped configurer's, with the failure of a {@code CompletableFuture}-returning method reported too (see
+ * {@link ReportingAsyncExecutor}). Thread-safe.
  */
 final class ReportingAsyncConfigurer implements AsyncConfigurer {
 
@@ -24,7 +26,8 @@ final class ReportingAsyncConfigurer implements AsyncConfigurer {
 
     @Override
     public Executor getAsyncExecutor() {
-        return delegate.getAsyncExecutor();
+        Executor executor = delegate.getAsyncExecutor();
+        return executor instanceof AsyncTaskExecutor async ? new ReportingAsyncExecutor(async, backstop) : executor;
     }
 
     @Override
