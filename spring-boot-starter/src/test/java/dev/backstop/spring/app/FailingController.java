@@ -71,6 +71,11 @@ public class FailingController {
         throw new WriteFailure("the handler failed after writing " + STREAMED_BYTES + " bytes");
     }
 
+    @GetMapping("/teapot")
+    public void teapot(HttpServletResponse response) throws IOException {
+        response.sendError(418);
+    }
+
     @GetMapping("/async-void")
     public String asyncVoid() {
         jobs.failVoid();
