@@ -5,6 +5,7 @@ import dev.backstop.RecoveryFilter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import jakarta.servlet.DispatcherType;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ListableBeanFactory;
@@ -78,16 +79,18 @@ public class BackstopAutoConfiguration {
     @ConditionalOnMissingBean
     public Backstop backstop(BackstopProperties properties, ObjectProvider<MeterRegistry> meterRegistry,
             Environment environment) {
-        Backstop.Builder builder = Backstop.builder()
-                .meterRegistry(meterRegistry.getIfUnique(() -> Metrics.globalRegistry))
-                .logStormInterval(properties.getLogStormInterval())
-                .maxChildTasks(properties.getMaxChildTasks())
-                .backgroundGracePeriod(properties.getBackgroundGracePeriod());
-        String name = environment.getProperty("spring.application.name");
-        if (StringUtils.hasText(name)) {
-            builder.name(name);
-        }
-        Backstop backstop = builder.build();
+        Backstop backstop = checked(() -> {
+            Backstop.Builder builder = Backstop.builder()
+                    .meterRegistry(meterRegistry.getIfUnique(() -> Metrics.globalRegistry))
+                    .logStormInterval(properties.getLogStormInterval())
+                    .maxChildTasks(properties.getMaxChildTasks())
+                    .backgroundGracePeriod(properties.getBackgroundGracePeriod());
+            String name = environment.getProperty("spring.application.name");
+            if (StringUtils.hasText(name)) {
+                builder.name(name);
+            }
+            return builder.build();
+        });
         if (properties.isUncaughtExceptionHandler()) {
             backstop.installUncaughtExceptionHandler(); // close() takes it out again
         }
@@ -104,14 +107,14 @@ public class BackstopAutoConfiguration {
             BackstopProperties properties, Environment environment, ListableBeanFactory beans) {
         boolean problemInstance = properties.getProblemInstance() != null ? properties.getProblemInstance()
                 : environment.getProperty("spring.mvc.problemdetails.enabled", Boolean.class, false);
-        RecoveryFilter filter = RecoveryFilter.builder()
+        RecoveryFilter filter = checked(() -> RecoveryFilter.builder()
                 .backstop(backstop)
                 .exposeStackTraces(properties.isExposeStackTraces())
                 .problemType(properties.getProblemType())
                 .problemInstance(problemInstance)
                 .keepHeaders(properties.getKeepHeaders())
                 .useErrorPages(properties.isUseErrorPages())
-                .build();
+                .build());
         FilterRegistrationBean<RecoveryFilter> registration = new FilterRegistrationBean<>(filter);
         registration.setName("backstopRecoveryFilter");
         registration.addUrlPatterns("/*");
@@ -126,6 +129,15 @@ public class BackstopAutoConfiguration {
             registration.setOrder(FILTER_ORDER);
         }
         return registration;
+    }
+
+    /** Core checks every value and names it; this says that it came from a {@code backstop.*} property. */
+    private static <T> T checked(Supplier<T> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException | NullPointerException bad) {
+            throw new IllegalArgumentException("Invalid backstop.* property: " + bad.getMessage(), bad);
+        }
     }
 
     /**

@@ -115,7 +115,8 @@ class BackstopAutoConfigurationTest {
     void aBadValueStopsTheApplicationWithAMessageThatNamesIt() {
         runner.withPropertyValues("backstop.max-child-tasks=0").run(context -> {
             assertThat(context).hasFailed();
-            assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("0");
+            assertThat(context.getStartupFailure()).hasStackTraceContaining(
+                    "Invalid backstop.* property: maxChildTasks must be at least 1, but was 0");
         });
     }
 
