@@ -4,6 +4,7 @@ import dev.backstop.Backstop;
 import dev.backstop.RecoveryFilter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.servlet.DispatcherType;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -73,18 +74,30 @@ public class BackstopAutoConfiguration {
 
     /**
      * The application's Backstop, reporting to Boot's {@code MeterRegistry} ({@code Metrics.globalRegistry} when
-     * there is none) and named after {@code spring.application.name} when it is set. Closed when the context closes.
+     * there is none), setting each panic as the error of Boot's current {@code Observation} when there is an
+     * {@code ObservationRegistry}, and named after {@code spring.application.name} when it is set. Closed when the
+     * context closes.
+     *
+     * @param properties the {@code backstop.*} properties
+     * @param meterRegistry Boot's meter registry, if any
+     * @param observationRegistry Boot's observation registry, if any
+     * @param environment for {@code spring.application.name}
+     * @return the Backstop
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     public Backstop backstop(BackstopProperties properties, ObjectProvider<MeterRegistry> meterRegistry,
-            Environment environment) {
+            ObjectProvider<ObservationRegistry> observationRegistry, Environment environment) {
         Backstop backstop = checked(() -> {
             Backstop.Builder builder = Backstop.builder()
                     .meterRegistry(meterRegistry.getIfUnique(() -> Metrics.globalRegistry))
                     .logStormInterval(properties.getLogStormInterval())
                     .maxChildTasks(properties.getMaxChildTasks())
                     .backgroundGracePeriod(properties.getBackgroundGracePeriod());
+            ObservationRegistry observations = observationRegistry.getIfUnique();
+            if (observations != null && !observations.isNoop()) {
+                builder.observationRegistry(observations);
+            }
             String name = environment.getProperty("spring.application.name");
             if (StringUtils.hasText(name)) {
                 builder.name(name);
@@ -100,6 +113,12 @@ public class BackstopAutoConfiguration {
     /**
      * RecoveryFilter, joined to the Backstop bean, first in the chain (just inside Boot's ErrorPageFilter when a WAR
      * deployment registers one), on every path, for REQUEST, ASYNC and ERROR dispatches, async supported.
+     *
+     * @param backstop the Backstop bean
+     * @param properties the {@code backstop.*} properties
+     * @param environment for {@code spring.mvc.problemdetails.enabled}
+     * @param beans to find a WAR deployment's {@code ErrorPageFilter}
+     * @return the registration
      */
     @Bean
     @ConditionalOnMissingFilterBean(RecoveryFilter.class)
@@ -112,6 +131,7 @@ public class BackstopAutoConfiguration {
                 .exposeStackTraces(properties.isExposeStackTraces())
                 .problemType(properties.getProblemType())
                 .problemInstance(problemInstance)
+                .problemTraceId(properties.isProblemTraceId())
                 .keepHeaders(properties.getKeepHeaders())
                 .useErrorPages(properties.isUseErrorPages())
                 .build());
@@ -144,6 +164,9 @@ public class BackstopAutoConfiguration {
      * Guards every task of Boot's {@code applicationTaskExecutor} and {@code taskScheduler} (Boot composes every
      * {@code TaskDecorator} bean into both). Innermost of the decorators, so that it sees the task itself (a
      * {@code FutureTask} keeps its failure) and reports inside the context the others propagate.
+     *
+     * @param backstop the Backstop bean
+     * @return the decorator
      */
     @Bean
     @ConditionalOnMissingBean(name = "backstopTaskDecorator")
@@ -154,6 +177,9 @@ public class BackstopAutoConfiguration {
     /**
      * Reports the failure of a {@code void} {@code @Async} method, which Spring gives the
      * {@code AsyncUncaughtExceptionHandler} of the {@code AsyncConfigurer}, never the executor.
+     *
+     * @param backstop the Backstop bean, looked up when the first configurer is wrapped
+     * @return the post-processor
      */
     @Bean
     public static BeanPostProcessor backstopAsyncConfigurerPostProcessor(ObjectProvider<Backstop> backstop) {
@@ -168,13 +194,23 @@ public class BackstopAutoConfiguration {
         };
     }
 
-    /** Reports a failing {@code @Scheduled} run of Boot's {@code ThreadPoolTaskScheduler}; the schedule goes on. */
+    /**
+     * Reports a failing {@code @Scheduled} run of Boot's {@code ThreadPoolTaskScheduler}; the schedule goes on.
+     *
+     * @param backstop the Backstop bean
+     * @return the customizer
+     */
     @Bean
     public ThreadPoolTaskSchedulerCustomizer backstopThreadPoolTaskSchedulerCustomizer(Backstop backstop) {
         return scheduler -> scheduler.setErrorHandler(new ReportingErrorHandler(backstop));
     }
 
-    /** Reports a failing {@code @Scheduled} run of Boot's {@code SimpleAsyncTaskScheduler} (virtual threads). */
+    /**
+     * Reports a failing {@code @Scheduled} run of Boot's {@code SimpleAsyncTaskScheduler} (virtual threads).
+     *
+     * @param backstop the Backstop bean
+     * @return the customizer
+     */
     @Bean
     public SimpleAsyncTaskSchedulerCustomizer backstopSimpleAsyncTaskSchedulerCustomizer(Backstop backstop) {
         return scheduler -> scheduler.setErrorHandler(new ReportingErrorHandler(backstop));

@@ -39,6 +39,12 @@ public class BackstopProperties {
     private Boolean problemInstance;
 
     /**
+     * Whether problem+json bodies carry "traceId" when an OpenTelemetry span is current (the application has the
+     * OpenTelemetry API, and a tracer or the Java agent made a server span).
+     */
+    private boolean problemTraceId = true;
+
+    /**
      * Response headers that survive the reset before Backstop's 500 (request ids, CORS and security headers set by
      * filters in front of the handler): names, or prefixes ending in '*', case-insensitive. Empty keeps none;
      * Set-Cookie never survives.
@@ -53,9 +59,9 @@ public class BackstopProperties {
     private boolean useErrorPages = false;
 
     /**
-     * Identical panics (same source, exception class and top stack frames) are logged with their stack at most once
-     * per interval, the others folded into one summary line when it ends. Every panic is still counted and gets its
-     * own error id. 0 logs every panic in full.
+     * Identical panics (same source, exception class and request path; outside requests, the top stack frames) are
+     * logged with their stack at most once per interval; the others get a short line each and one summary line when
+     * it ends. Every panic is still counted and gets its own error id. 0 logs every panic in full.
      */
     private Duration logStormInterval = Duration.ofSeconds(10);
 
@@ -71,82 +77,200 @@ public class BackstopProperties {
      */
     private boolean uncaughtExceptionHandler = false;
 
+    /**
+     * Returns {@code backstop.enabled}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public boolean isEnabled() {
         return enabled;
     }
 
+    /**
+     * Sets {@code backstop.enabled}.
+     *
+     * @param enabled the value
+     */
     public void setEnabled(boolean enabled) {
         this.enabled = enabled;
     }
 
+    /**
+     * Returns {@code backstop.expose-stack-traces}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public boolean isExposeStackTraces() {
         return exposeStackTraces;
     }
 
+    /**
+     * Sets {@code backstop.expose-stack-traces}.
+     *
+     * @param exposeStackTraces the value
+     */
     public void setExposeStackTraces(boolean exposeStackTraces) {
         this.exposeStackTraces = exposeStackTraces;
     }
 
+    /**
+     * Returns {@code backstop.problem-type}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public String getProblemType() {
         return problemType;
     }
 
+    /**
+     * Sets {@code backstop.problem-type}.
+     *
+     * @param problemType the value
+     */
     public void setProblemType(String problemType) {
         this.problemType = problemType;
     }
 
+    /**
+     * Returns {@code backstop.problem-trace-id}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
+    public boolean isProblemTraceId() {
+        return problemTraceId;
+    }
+
+    /**
+     * Sets {@code backstop.problem-trace-id}.
+     *
+     * @param problemTraceId the value
+     */
+    public void setProblemTraceId(boolean problemTraceId) {
+        this.problemTraceId = problemTraceId;
+    }
+
+    /**
+     * Returns {@code backstop.problem-instance}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public Boolean getProblemInstance() {
         return problemInstance;
     }
 
+    /**
+     * Sets {@code backstop.problem-instance}.
+     *
+     * @param problemInstance the value
+     */
     public void setProblemInstance(Boolean problemInstance) {
         this.problemInstance = problemInstance;
     }
 
+    /**
+     * Returns {@code backstop.keep-headers}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public String[] getKeepHeaders() {
         return keepHeaders;
     }
 
+    /**
+     * Sets {@code backstop.keep-headers}.
+     *
+     * @param keepHeaders the value
+     */
     public void setKeepHeaders(String[] keepHeaders) {
         this.keepHeaders = keepHeaders;
     }
 
+    /**
+     * Returns {@code backstop.use-error-pages}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public boolean isUseErrorPages() {
         return useErrorPages;
     }
 
+    /**
+     * Sets {@code backstop.use-error-pages}.
+     *
+     * @param useErrorPages the value
+     */
     public void setUseErrorPages(boolean useErrorPages) {
         this.useErrorPages = useErrorPages;
     }
 
+    /**
+     * Returns {@code backstop.log-storm-interval}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public Duration getLogStormInterval() {
         return logStormInterval;
     }
 
+    /**
+     * Sets {@code backstop.log-storm-interval}.
+     *
+     * @param logStormInterval the value
+     */
     public void setLogStormInterval(Duration logStormInterval) {
         this.logStormInterval = logStormInterval;
     }
 
+    /**
+     * Returns {@code backstop.max-child-tasks}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public int getMaxChildTasks() {
         return maxChildTasks;
     }
 
+    /**
+     * Sets {@code backstop.max-child-tasks}.
+     *
+     * @param maxChildTasks the value
+     */
     public void setMaxChildTasks(int maxChildTasks) {
         this.maxChildTasks = maxChildTasks;
     }
 
+    /**
+     * Returns {@code backstop.background-grace-period}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public Duration getBackgroundGracePeriod() {
         return backgroundGracePeriod;
     }
 
+    /**
+     * Sets {@code backstop.background-grace-period}.
+     *
+     * @param backgroundGracePeriod the value
+     */
     public void setBackgroundGracePeriod(Duration backgroundGracePeriod) {
         this.backgroundGracePeriod = backgroundGracePeriod;
     }
 
+    /**
+     * Returns {@code backstop.uncaught-exception-handler}; see the field for its meaning and default.
+     *
+     * @return the value
+     */
     public boolean isUncaughtExceptionHandler() {
         return uncaughtExceptionHandler;
     }
 
+    /**
+     * Sets {@code backstop.uncaught-exception-handler}.
+     *
+     * @param uncaughtExceptionHandler the value
+     */
     public void setUncaughtExceptionHandler(boolean uncaughtExceptionHandler) {
         this.uncaughtExceptionHandler = uncaughtExceptionHandler;
     }
