@@ -28,6 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReadmeExamplesTest {
 
     private static final Path README = Path.of("..", "README.md");
+    private static final Path DOCS = Path.of("..", "docs");
     private static final Path EXAMPLES = Path.of("src", "test", "java", "dev", "backstop", "readme",
             "ReadmeExamples.java");
 
@@ -36,11 +37,24 @@ class ReadmeExamplesTest {
 
     private final HttpClient client = HttpClient.newHttpClient();
 
-    /** The README's fenced Java blocks, each as its lines. */
+    /** The fenced Java blocks of the README and of every page under docs/, each as its lines. */
     private static List<List<String>> javaBlocks() throws IOException {
         List<List<String>> blocks = new ArrayList<>();
+        List<Path> pages = new ArrayList<>();
+        pages.add(README);
+        try (var docs = Files.list(DOCS)) {
+            docs.filter(page -> page.toString().endsWith(".md")).sorted().forEach(pages::add);
+        }
+        for (Path page : pages) {
+            blocks.addAll(javaBlocks(page));
+        }
+        return blocks;
+    }
+
+    private static List<List<String>> javaBlocks(Path page) throws IOException {
+        List<List<String>> blocks = new ArrayList<>();
         List<String> current = null;
-        for (String line : Files.readAllLines(README, StandardCharsets.UTF_8)) {
+        for (String line : Files.readAllLines(page, StandardCharsets.UTF_8)) {
             if (current == null && line.equals("```java")) {
                 current = new ArrayList<>();
             } else if (current != null && line.equals("```")) {

@@ -340,10 +340,11 @@ class BackstopFeatureTest {
         }
     }
 
-    /** The catch-all mapper the README shows is the one tested above, line for line. */
+    /** The catch-all mapper the docs show (docs/jersey.md) is the one tested above, line for line. */
     @Test
-    void theReadmesCatchAllMapperIsTheTestedOne() throws IOException {
-        List<String> readme = Files.readAllLines(java.nio.file.Path.of("..", "README.md"), StandardCharsets.UTF_8);
+    void theDocsCatchAllMapperIsTheTestedOne() throws IOException {
+        List<String> readme = Files.readAllLines(java.nio.file.Path.of("..", "docs", "jersey.md"),
+                StandardCharsets.UTF_8);
         List<String> block = new ArrayList<>();
         boolean inBlock = false;
         for (String line : readme) {
@@ -363,8 +364,8 @@ class BackstopFeatureTest {
                 "ErrorMapper.java");
         List<String> tested = trimmed(Files.readAllLines(source, StandardCharsets.UTF_8));
 
-        assertThat(block).as("the README's catch-all mapper").anyMatch(l -> l.contains("RecoveryFilter.report"));
-        assertThat(Collections.indexOfSubList(tested, trimmed(block))).as("the README's mapper in ErrorMapper.java")
+        assertThat(block).as("the docs' catch-all mapper").anyMatch(l -> l.contains("RecoveryFilter.report"));
+        assertThat(Collections.indexOfSubList(tested, trimmed(block))).as("the docs' mapper in ErrorMapper.java")
                 .isNotNegative();
     }
 
