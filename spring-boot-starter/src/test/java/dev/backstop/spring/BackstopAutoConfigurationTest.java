@@ -162,6 +162,7 @@ class BackstopAutoConfigurationTest {
         assertThat(properties.getBackgroundGracePeriod()).isEqualTo(Backstop.DEFAULT_BACKGROUND_GRACE_PERIOD);
         assertThat(properties.isUncaughtExceptionHandler())
                 .isEqualTo(RecoveryFilter.DEFAULT_UNCAUGHT_EXCEPTION_HANDLER);
+        assertThat(properties.isProblemTraceId()).isEqualTo(RecoveryFilter.DEFAULT_PROBLEM_TRACE_ID);
     }
 
     @Test
@@ -172,7 +173,7 @@ class BackstopAutoConfigurationTest {
         String[] expected = {"backstop.enabled", "backstop.expose-stack-traces", "backstop.problem-type",
             "backstop.problem-instance", "backstop.keep-headers", "backstop.use-error-pages",
             "backstop.log-storm-interval", "backstop.max-child-tasks", "backstop.background-grace-period",
-            "backstop.uncaught-exception-handler"};
+            "backstop.uncaught-exception-handler", "backstop.problem-trace-id"};
         assertThat(metadata.path("properties").valueStream().map(p -> p.path("name").asString()))
                 .containsExactlyInAnyOrder(expected);
         assertThat(metadata.path("properties").valueStream())
@@ -181,7 +182,7 @@ class BackstopAutoConfigurationTest {
         assertThat(metadata.path("properties").valueStream()
                 .filter(p -> !p.path("name").asString().equals("backstop.problem-instance")))
                 .allSatisfy(p -> assertThat(p.has("defaultValue")).as(p.path("name").asString()).isTrue());
-        assertThat(Arrays.asList(expected)).hasSize(10);
+        assertThat(Arrays.asList(expected)).hasSize(11);
     }
 
     @Configuration(proxyBeanMethods = false)
