@@ -1,0 +1,119 @@
+package dev.backstop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import dev.backstop.testing.Harness;
+import dev.backstop.testing.TestServer;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Review 17: log storms keyed by request path, tried the way production paths look.
+ */
+class Review17LogStormTest {
+
+    @RegisterExtension
+    final Harness harness = new Harness();
+
+    private final HttpClient client = HttpClient.newHttpClient();
+    private TestServer server;
+
+    private Backstop backstop() {
+        Backstop backstop = Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ofHours(1)).build();
+        harness.closeAfter(backstop);
+        return backstop;
+    }
+
+    private int get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(server.uri(path)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    private List<ILoggingEvent> stacks() {
+        return harness.errors().stream().filter(e -> e.getFormattedMessage().startsWith("panic ")
+                && e.getThrowableProxy() != null).toList();
+    }
+
+    /**
+     * One handler, one bug, one exception class: a storm on {@code /orders/{id}}, as every REST API has. "Identical
+     * panics within log-storm-interval are folded ... at most one stack per kind per window" (issue 15, docs/operating.md
+     * "Log storms": "In an incident the same failure can repeat thousands of times a second, and writing its stack each
+     * time costs the service more than the failure does"). Keying by the raw request path makes every order id its own
+     * kind: the storm writes one full stack per request, exactly what the limiter exists to prevent (the frame-keyed
+     * limiter before this change folded them).
+     */
+    @Test
+    void aStormOnOnePathTemplateWithIdsInThePathIsFolded() throws Exception {
+        server = harness.jetty(RecoveryFilter.builder().backstop(backstop()).build())
+                .route("/orders/*", (request, response) -> {
+                    throw new IllegalStateException("the order service is down");
+                })
+                .start();
+        for (int id = 1; id <= 50; id++) {
+            assertThat(get("/orders/" + id)).isEqualTo(500);
+        }
+
+        assertThat(harness.count("backstop.panics", "source", "handler")).isEqualTo(50);
+        assertThat(stacks()).as("stacks written for 50 identical panics of one handler within one window")
+                .hasSizeLessThanOrEqualTo(5);
+    }
+
+    /**
+     * docs/log-catalogue.md: "In the text, values a client ... controls are escaped ... and cut at 1,024 characters;
+     * the key-value pairs carry the same escaped values." The summary's {@code paths=} is neither cut nor escaped: a
+     * client's long path goes into the WARN line whole (the panic line itself cuts it).
+     */
+    @Test
+    void theSummaryCutsAClientsLongPathAsEveryOtherLineDoes() throws Exception {
+        Backstop backstop = backstop();
+        server = harness.jetty(RecoveryFilter.builder().backstop(backstop).build())
+                .route("/long/*", (request, response) -> {
+                    throw new IllegalStateException("failure");
+                })
+                .start();
+        String path = "/long/" + "a".repeat(4000);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(path)).isEqualTo(500);
+        }
+        assertThat(stacks()).hasSize(1);
+        assertThat(stacks().get(0).getFormattedMessage()).as("the panic line cuts the path")
+                .doesNotContain(path).contains("more chars");
+
+        server.close();
+        backstop.close(); // writes the pending summary
+        List<String> summaries = harness.at(Level.WARN).stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(line -> line.startsWith("panics folded: ")).toList();
+        assertThat(summaries).hasSize(1);
+        assertThat(summaries.get(0)).as("the summary line").doesNotContain(path);
+        assertThat(summaries.get(0).length()).as("the summary line's length").isLessThan(2000);
+    }
+
+    /** The same for the leak summary, which names up to five paths: five 4,000-character paths, one 20 KB line. */
+    @Test
+    void theLeakSummaryCutsClientsLongPaths() throws Exception {
+        Backstop backstop = backstop();
+        server = harness.jetty(RecoveryFilter.builder().backstop(backstop).build())
+                .route("/leak/*", (request, response) -> {
+                    ChildTasks.builder(request).name("forgotten").open(); // never closed
+                })
+                .start();
+        for (int i = 0; i < 6; i++) {
+            assertThat(get("/leak/" + i + "a".repeat(4000))).isEqualTo(200);
+        }
+        server.close();
+        backstop.close();
+
+        List<String> summaries = harness.at(Level.WARN).stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(line -> line.startsWith("lines folded: ")).toList();
+        assertThat(summaries).hasSize(1);
+        assertThat(summaries.get(0).length()).as("the leak summary line's length").isLessThan(8000);
+    }
+}
