@@ -426,8 +426,8 @@ public final class Backstop implements AutoCloseable {
         }
 
         /**
-         * Identical panics (same source and exception class, and the same request path; outside requests, the same
-         * top three stack frames) are logged with their stack at most once per {@code interval}; the others are
+         * Identical panics (same source, exception class and top three stack frames, whatever the request path)
+         * are logged with their stack at most once per {@code interval}; the others are
          * counted as always, get a short line each without the stack, and one WARN summary line per interval
          * ({@code backstop.folded.lines}). {@link Duration#ZERO} logs every panic in full. Default 10s
          * ({@link Backstop#DEFAULT_LOG_STORM_INTERVAL}).

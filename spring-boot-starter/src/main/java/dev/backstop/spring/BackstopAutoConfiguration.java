@@ -183,15 +183,7 @@ public class BackstopAutoConfiguration {
      */
     @Bean
     public static BeanPostProcessor backstopAsyncConfigurerPostProcessor(ObjectProvider<Backstop> backstop) {
-        return new BeanPostProcessor() {
-            @Override
-            public Object postProcessAfterInitialization(Object bean, String beanName) {
-                if (bean instanceof AsyncConfigurer configurer && !(bean instanceof ReportingAsyncConfigurer)) {
-                    return new ReportingAsyncConfigurer(configurer, backstop);
-                }
-                return bean;
-            }
-        };
+        return new AsyncConfigurerPostProcessor(backstop);
     }
 
     /**

@@ -59,7 +59,7 @@ public class BackstopProperties {
     private boolean useErrorPages = false;
 
     /**
-     * Identical panics (same source, exception class and request path; outside requests, the top stack frames) are
+     * Identical panics (same source, exception class and top three stack frames, whatever the request path) are
      * logged with their stack at most once per interval; the others get a short line each and one summary line when
      * it ends. Every panic is still counted and gets its own error id. 0 logs every panic in full.
      */

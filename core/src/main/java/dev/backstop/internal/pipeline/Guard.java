@@ -188,10 +188,11 @@ public final class Guard {
         /**
          * Adds to the current thread's MDC the entries of this context it lacks, for lines written about a request
          * from a thread that is not running its work (a completion callback, a timer, a container's async event);
-         * the thread's own entries win. Closing the result removes what was added. Never throws.
+         * the thread's own entries win; its trace is this context's unless the thread is in the same trace already (see
+         * {@link Tracing#attachUnlessSameTrace}). Closing the result removes what was added. Never throws.
          */
         public Added addMissing() {
-            AutoCloseable scope = Tracing.attachIfNone(trace);
+            AutoCloseable scope = Tracing.attachUnlessSameTrace(trace);
             if (mdc == null || mdc.isEmpty()) {
                 return scope == null ? Added.NOTHING : new Added(List.of(), scope);
             }

@@ -98,6 +98,9 @@ public final class LogLines {
         return out.append(')').toString();
     }
 
+    /** Longest a path quoted in a summary may be; a summary names up to {@value LogStorms#SAMPLED_PATHS}. */
+    static final int SUMMARY_PATH_CHARS = 256;
+
     /**
      * The summary of a log-storm window, WARN. For panics: {@code panics folded: N more like <kind> within <interval>
      * paths=... errorIds (sample)=...}; for other lines: {@code lines folded: N more <category> lines like <first>
@@ -114,8 +117,13 @@ public final class LogLines {
             line.kv("folded", summary.category());
         }
         if (!summary.paths().isEmpty()) {
-            line.field("paths", String.join(",", summary.paths())
-                    + (summary.otherPaths() > 0 ? " and " + summary.otherPaths() + " more" : ""));
+            // Clients choose paths: each is escaped, and cut shorter than a line's own path, as there are up to five.
+            StringBuilder paths = new StringBuilder();
+            for (String path : summary.paths()) {
+                paths.append(paths.length() == 0 ? "" : ",").append(Texts.escape(path, SUMMARY_PATH_CHARS));
+            }
+            line.field("paths", paths.append(summary.otherPaths() > 0 ? " and " + summary.otherPaths() + " more" : "")
+                    .toString());
         }
         if (!summary.sampleIds().isEmpty()) {
             line.text(" errorIds (sample)=" + String.join(",", summary.sampleIds()));

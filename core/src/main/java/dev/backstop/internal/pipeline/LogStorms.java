@@ -13,8 +13,10 @@ import java.util.function.LongSupplier;
 
 /**
  * The log-storm limiter. In an incident the same failure repeats thousands of times a second, and writing its stack
- * every time costs more than the failure. Failures are identical when they have the same source and exception class
- * and, for a request, the same path (and group), else the same top {@value #FRAMES} stack frames. The first of a kind is logged in full and opens a window of one interval;
+ * every time costs more than the failure. Failures are identical when they have the same source, exception class and
+ * top {@value #FRAMES} stack frames: the same bug, wherever it is reached from. Not the request path: one handler on
+ * {@code /orders/{id}} has as many paths as orders. The first of a kind is logged in full and opens a window of one
+ * interval;
  * the identical failures inside that window are folded: each still gets a short line of its own (its error id,
  * where, what, and the error id whose line has the stack), and the window's summary line, written when it closes,
  * gives their count, the paths they came from and a sample of their ids. The next one after the window is logged in
@@ -270,19 +272,13 @@ final class LogStorms {
         }
 
         /**
-         * A panic's kind. Caught for a request (a handler's, a child task's): its source, exception class and request
-         * path (and group), which costs no stack frames: reading a thrown exception's frames materialises all of them,
-         * the largest part of a folded panic's cost, and the path tells code paths apart as well as frames do at one
-         * endpoint. Elsewhere (executors, threads): its source, class and top {@value #FRAMES} frames.
+         * A panic's kind: its source, class and top {@value #FRAMES} frames. Reading a thrown exception's frames
+         * materialises all of them (the largest part of a folded panic's cost), but nothing cheaper tells two bugs
+         * apart: the request path splits one handler's storm by the ids in its paths, the class alone merges every
+         * {@code NullPointerException} of an application into one.
          */
         static Key of(Capture where, Throwable failure) {
-            Source source = where.source();
-            if (where.path() != null) {
-                String type = failure.getClass().getName() + ' ' + where.path()
-                        + (where.group() == null ? "" : ' ' + where.group());
-                return new Key(PANIC, source, type, NO_FRAMES);
-            }
-            return of(source, failure);
+            return of(where.source(), failure);
         }
 
         static Key of(Source source, Throwable failure) {

@@ -24,8 +24,20 @@ final class OpenTelemetryBridge {
         return ((Context) context).makeCurrent();
     }
 
-    static AutoCloseable attachIfNone(Object context) {
-        return Context.current() == Context.root() ? ((Context) context).makeCurrent() : null;
+    static AutoCloseable attachUnlessSameTrace(Object context) {
+        SpanContext current = Span.current().getSpanContext();
+        if (current.isValid()) {
+            SpanContext own = Span.fromContext((Context) context).getSpanContext();
+            if (!own.isValid() || own.getTraceId().equals(current.getTraceId())) {
+                return null; // the thread is in the same trace, likely a span inside the captured one: keep it
+            }
+        } else if (Context.current() != Context.root()) {
+            SpanContext own = Span.fromContext((Context) context).getSpanContext();
+            if (!own.isValid()) {
+                return null; // neither has a span: the thread's own context (baggage, say) stays
+            }
+        }
+        return ((Context) context).makeCurrent();
     }
 
     static void recordPanic(Throwable failure, String errorId) {

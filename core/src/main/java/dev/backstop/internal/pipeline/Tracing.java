@@ -55,13 +55,18 @@ public final class Tracing {
         }
     }
 
-    /** Like {@link #attach}, only when the current thread has no context of its own (a callback's thread). */
-    static AutoCloseable attachIfNone(Object context) {
+    /**
+     * Like {@link #attach}, unless the current thread is already in the same trace (a span the handler opened inside
+     * the captured one is more precise, so it stays). A thread in another trace (another request's thread, which
+     * handed this request's failure over) or in none gets the captured context, so that the failure is recorded on
+     * its own request's trace and never on the other's.
+     */
+    static AutoCloseable attachUnlessSameTrace(Object context) {
         if (context == null) {
             return null;
         }
         try {
-            return OpenTelemetryBridge.attachIfNone(context);
+            return OpenTelemetryBridge.attachUnlessSameTrace(context);
         } catch (Throwable broken) {
             return null;
         }

@@ -1,0 +1,88 @@
+package dev.backstop.spring;
+
+import dev.backstop.Backstop;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.aopalliance.intercept.MethodInvocation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.framework.ProxyFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.scheduling.annotation.AsyncConfigurer;
+
+/**
+ * Makes every {@link AsyncConfigurer} bean report through Backstop (see {@link ReportingAsyncConfigurer}) while it
+ * stays the bean it was: an application's configurer is often its {@code @Configuration} class, whose {@code @Bean}
+ * methods Spring calls on the bean, and which other beans may inject by its own type. So the bean is kept behind a
+ * class-based proxy (or, when it is already a Spring AOP proxy, given one more advice) that answers only
+ * {@code getAsyncExecutor()} and {@code getAsyncUncaughtExceptionHandler()} differently. A configurer whose class
+ * cannot be subclassed (a final class, as Boot's own is) is replaced by a plain {@code ReportingAsyncConfigurer}, and
+ * can then be injected only as an {@code AsyncConfigurer}; that is said at DEBUG. Thread-safe.
+ */
+final class AsyncConfigurerPostProcessor implements BeanPostProcessor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AsyncConfigurerPostProcessor.class);
+
+    private final ObjectProvider<Backstop> backstop;
+
+    AsyncConfigurerPostProcessor(ObjectProvider<Backstop> backstop) {
+        this.backstop = backstop;
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String beanName) {
+        if (!(bean instanceof AsyncConfigurer configurer) || bean instanceof ReportingAsyncConfigurer
+                || (bean instanceof Advised advised && reports(advised))) {
+            return bean;
+        }
+        Reporting reporting = new Reporting(new ReportingAsyncConfigurer(configurer, backstop));
+        if (bean instanceof Advised advised && !advised.isFrozen()) {
+            advised.addAdvice(0, reporting);
+            return bean;
+        }
+        try {
+            ProxyFactory factory = new ProxyFactory(bean);
+            factory.setProxyTargetClass(true);
+            factory.addAdvice(reporting);
+            return factory.getProxy(bean.getClass().getClassLoader());
+        } catch (RuntimeException | LinkageError cannotSubclass) {
+            LOG.debug("AsyncConfigurer bean '{}' ({}) cannot be proxied by its class ({}); it is replaced by a "
+                    + "reporting AsyncConfigurer", beanName, bean.getClass().getName(), cannotSubclass.toString());
+            return reporting.configurer;
+        }
+    }
+
+    private static boolean reports(Advised advised) {
+        for (var advisor : advised.getAdvisors()) {
+            if (advisor.getAdvice() instanceof Reporting) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Answers the two methods Spring asks an {@code AsyncConfigurer}; everything else goes to the bean. */
+    private static final class Reporting implements MethodInterceptor {
+        final ReportingAsyncConfigurer configurer;
+
+        Reporting(ReportingAsyncConfigurer configurer) {
+            this.configurer = configurer;
+        }
+
+        @Override
+        public Object invoke(MethodInvocation invocation) throws Throwable {
+            if (invocation.getMethod().getParameterCount() == 0) {
+                switch (invocation.getMethod().getName()) {
+                    case "getAsyncExecutor":
+                        return configurer.getAsyncExecutor();
+                    case "getAsyncUncaughtExceptionHandler":
+                        return configurer.getAsyncUncaughtExceptionHandler();
+                    default:
+                        break;
+                }
+            }
+            return invocation.proceed();
+        }
+    }
+}
