@@ -50,6 +50,9 @@ public final class TestServer implements ServletServer {
         connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");
         connector.setPort(0);
+        // The JDK's default backlog of 50 drops the SYNs of a burst of connections (a suite's 2,000 at once), and
+        // the kernel's retries then take longer than a test waits: production servers queue more.
+        connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
         context = new ServletContextHandler("/");
         filter.setAsyncSupported(true);
