@@ -87,7 +87,8 @@ public final class Recovery {
     /**
      * The request enters this filter's chain; see {@link RequestContext#enter}.
      *
-     * @return what {@link #exit} needs: the binding to put back, or null when this filter owns the request's end
+     * @return what {@link #exit} needs: the binding to put back; or the request's context, or null when the request
+     *     refused it, when this filter owns the request's end
      */
     public Object enter(ServletRequest request) {
         try {
@@ -256,9 +257,9 @@ public final class Recovery {
         if (outer instanceof RequestContext.Binding binding) {
             outermost = RequestContext.leave(request, binding);
         } else {
-            RequestContext.leave(request, null);
+            RequestContext.leave(request, outer);
             outermost = true;
-            endOrWatch(request, response);
+            endOrWatch(request, response, outer);
         }
         if (outermost && Thread.interrupted()) {
             // Set by an interrupted await() or go(), or by whoever interrupted the handler: the handler saw it; the
@@ -267,10 +268,11 @@ public final class Recovery {
         }
     }
 
-    private void endOrWatch(HttpServletRequest request, HttpServletResponse response) {
+    private void endOrWatch(HttpServletRequest request, HttpServletResponse response, Object entered) {
         try {
             if (request.isAsyncStarted()) {
-                RequestContext context = RequestContext.existing(request);
+                RequestContext context = entered instanceof RequestContext made ? made
+                        : RequestContext.existing(request);
                 if (context != null) {
                     context.rememberContextIfNone(); // whatever ends the request runs on another thread
                 }
@@ -280,7 +282,7 @@ public final class Recovery {
         } catch (RuntimeException alreadyOver) {
             // The async cycle completed between the check and here: the request is over.
         }
-        RequestContext.end(request);
+        RequestContext.end(request, entered);
     }
 
     /** @return true when the client was answered (or the connection aborted) and the async cycle may complete */

@@ -85,10 +85,11 @@ public final class RequestContext {
      * A filter's dispatch enters: the outermost filter makes the request's context; a filter nested in another's
      * chain, or a later dispatch of the same request, finds it and puts itself in front.
      *
-     * @return the binding to put back at {@link #leave}, or null when this call made the context, and with it owns
-     *     the request's end
+     * @return the binding to put back at {@link #leave}; or the context this call made, when with it this filter owns
+     *     the request's end (handed back to {@link #leave(ServletRequest, Object)} and {@link #end(ServletRequest,
+     *     Object)}, so that the happy path looks the attribute up once)
      */
-    public static Binding enter(ServletRequest request, Binding binding) {
+    public static Object enter(ServletRequest request, Binding binding) {
         if (request.getAttribute(ATTRIBUTE) instanceof RequestContext context && !context.isEnded()) {
             Binding outer = context.binding;
             context.binding = binding;
@@ -97,8 +98,9 @@ public final class RequestContext {
         }
         // A new request; or a dispatch after its request ended (an ERROR dispatch after a sendError), which the
         // container may show the ended context to: a context of its own, which this dispatch ends.
-        request.setAttribute(ATTRIBUTE, new RequestContext(binding));
-        return null;
+        RequestContext made = new RequestContext(binding);
+        request.setAttribute(ATTRIBUTE, made);
+        return made;
     }
 
     private synchronized boolean isEnded() {
@@ -110,12 +112,16 @@ public final class RequestContext {
      *
      * @return whether this was the outermost filter of the dispatch, the last to leave it
      */
-    public static boolean leave(ServletRequest request, Binding outer) {
+    public static boolean leave(ServletRequest request, Object entered) {
+        if (entered instanceof RequestContext made) {
+            made.depth--;
+            return true;
+        }
         RequestContext context = existing(request);
         if (context == null) {
             return true;
         }
-        if (outer != null) {
+        if (entered instanceof Binding outer) {
             context.binding = outer;
         }
         return --context.depth <= 0;
@@ -126,7 +132,12 @@ public final class RequestContext {
      * nothing can open one any more, and the attribute is removed.
      */
     public static void end(ServletRequest request) {
-        RequestContext context = existing(request);
+        end(request, null);
+    }
+
+    /** Like {@link #end(ServletRequest)}, for the context {@link #enter} made (or null: the request's). */
+    public static void end(ServletRequest request, Object entered) {
+        RequestContext context = entered instanceof RequestContext made ? made : existing(request);
         if (context != null) {
             context.end();
         }
@@ -249,6 +260,10 @@ public final class RequestContext {
             }
             left = new ArrayList<>(open);
         }
+        close(left);
+    }
+
+    private static void close(List<TaskGroup> left) {
         // Every group is cancelled before any is waited for, and one clock serves all: each group's tasks get their
         // whole grace period, and the request ends within the longest grace period of its groups, not their sum.
         long start = System.nanoTime();
@@ -263,13 +278,18 @@ public final class RequestContext {
 
     /** The request is over: closes its groups, and no group opens on it any more. Idempotent. */
     void end() {
+        List<TaskGroup> left;
         synchronized (this) {
             if (ended) {
                 return;
             }
             ended = true;
+            if (open == null || open.isEmpty()) {
+                return; // the usual request: no group left open, one lock in all
+            }
+            left = new ArrayList<>(open);
         }
-        closeOpenGroups();
+        close(left);
     }
 
     /** Remembers a failure reported for this request, so that the same failure handed along is not reported twice. */
