@@ -59,8 +59,8 @@ run() { # label url
 PAIRS=(
   "hello|$PORT|/with/hello|/without/hello|RecoveryFilter vs no filter|0.97"
   "throw|$PORT|/with/throw|/without/throw|RecoveryFilter vs Jetty's error handling|0.95"
-  "fanout|$PORT|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.95"
-  "storm|$LOG_PORT|/with/throw|/without/throw|Log storm: RecoveryFilter (folding) vs Jetty, both logging to stdout|2.0"
+  "fanout|$PORT|/with/fanout-childtasks|/with/fanout-completablefuture|ChildTasks vs CompletableFuture (8 children)|0.97"
+  "storm|$LOG_PORT|/with/throw|/without/throw|Log storm: RecoveryFilter (folding) vs Jetty, both logging to stdout|2.5"
 )
 for pair in "${PAIRS[@]}"; do
   IFS='|' read -r name port a b _ _ <<<"$pair"

@@ -9,8 +9,23 @@ final class Json {
     }
 
     static String quote(String value) {
-        StringBuilder out = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
+        StringBuilder out = new StringBuilder(value.length() + 2);
+        quote(out, value);
+        return out.toString();
+    }
+
+    /** Appends {@code value} as a JSON string; a value that needs no escaping (the usual one) is appended whole. */
+    static StringBuilder quote(StringBuilder out, String value) {
+        int first = 0;
+        while (first < value.length() && plain(value.charAt(first))) {
+            first++;
+        }
+        out.append('"');
+        if (first == value.length()) {
+            return out.append(value).append('"');
+        }
+        out.append(value, 0, first);
+        for (int i = first; i < value.length(); i++) {
             char c = value.charAt(i);
             switch (c) {
                 case '"' -> out.append("\\\"");
@@ -28,7 +43,12 @@ final class Json {
                 }
             }
         }
-        return out.append('"').toString();
+        return out.append('"');
+    }
+
+    /** @return whether {@code c} stands for itself in a JSON string (surrogates are checked in pairs, slowly) */
+    private static boolean plain(char c) {
+        return c >= 0x20 && c != '"' && c != '\\' && c < 0x2028 || c > 0x2029 && !Character.isSurrogate(c);
     }
 
     private static boolean validSurrogate(String s, int i) {

@@ -25,6 +25,8 @@ public final class StandardResponder implements ErrorResponder {
     private final String problemType;
     private final boolean problemInstance;
     private final boolean problemTraceId;
+    /** The part of the JSON body that is the same for every failure: type, title and status. */
+    private final String jsonStart;
 
     /**
      * @param problemInstance whether the JSON names the request's path as {@code instance}, as Spring's does
@@ -36,6 +38,8 @@ public final class StandardResponder implements ErrorResponder {
         this.problemType = problemType;
         this.problemInstance = problemInstance;
         this.problemTraceId = problemTraceId;
+        this.jsonStart = Json.quote(new StringBuilder("{\"type\":"), problemType)
+                .append(",\"title\":").append(Json.quote(TITLE)).append(",\"status\":500").toString();
     }
 
     @Override
@@ -72,23 +76,20 @@ public final class StandardResponder implements ErrorResponder {
     }
 
     private String json(Failure failure) {
-        StringBuilder out = new StringBuilder(160)
-                .append("{\"type\":").append(Json.quote(problemType))
-                .append(",\"title\":").append(Json.quote(TITLE))
-                .append(",\"status\":500");
+        StringBuilder out = new StringBuilder(jsonStart.length() + 64).append(jsonStart);
         if (problemInstance && !failure.path().isEmpty()) {
-            out.append(",\"instance\":").append(Json.quote(failure.path()));
+            Json.quote(out.append(",\"instance\":"), failure.path());
         }
-        out.append(",\"errorId\":").append(Json.quote(failure.errorId()));
+        Json.quote(out.append(",\"errorId\":"), failure.errorId());
         String traceId = problemTraceId ? Tracing.currentTraceId() : null;
         if (traceId != null) {
-            out.append(",\"traceId\":").append(Json.quote(traceId));
+            Json.quote(out.append(",\"traceId\":"), traceId);
         }
         if (exposeStackTraces) {
             Throwable t = failure.exception();
-            out.append(",\"exception\":").append(Json.quote(t.getClass().getName()))
-                    .append(",\"detail\":").append(Json.quote(String.valueOf(Texts.message(t))))
-                    .append(",\"stackTrace\":").append(Json.quote(Texts.stackTrace(t)));
+            Json.quote(out.append(",\"exception\":"), t.getClass().getName());
+            Json.quote(out.append(",\"detail\":"), String.valueOf(Texts.message(t)));
+            Json.quote(out.append(",\"stackTrace\":"), Texts.stackTrace(t));
         }
         return out.append('}').toString();
     }
