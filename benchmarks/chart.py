@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Draws per-request cost against fan-out N for each contender from JMH's JSON output.
+"""Draws per-request cost against fan-out N for each contender (StructuredTaskScope on JDK 25) from JMH's JSON output.
 
 Usage: benchmarks/chart.py benchmarks/results/jmh-jdk17.json [more.json ...] -o benchmarks/results/fanout.svg
 Needs Debian's python3-matplotlib. One line per (JDK, threads, contender); log-log axes.
@@ -13,8 +13,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-CONTENDERS = {"childTasks": "ChildTasks", "invokeAll": "invokeAll", "completableFutureAllOf": "CompletableFuture.allOf"}
-STYLES = {"childTasks": "-", "invokeAll": "--", "completableFutureAllOf": ":"}
+CONTENDERS = {"childTasks": "ChildTasks", "invokeAll": "invokeAll", "completableFutureAllOf": "CompletableFuture.allOf",
+              "structuredTaskScope": "StructuredTaskScope"}
+STYLES = {"childTasks": "-", "invokeAll": "--", "completableFutureAllOf": ":", "structuredTaskScope": "-."}
 
 
 def series(path):
@@ -25,6 +26,10 @@ def series(path):
         if not name[0].endswith("FanOutBenchmark"):
             continue
         params = result["params"]
+        if name[0].endswith("StructuredFanOutBenchmark"):
+            if name[1] != "structuredTaskScope":
+                continue  # its ChildTasks line is FanOutBenchmark's, on the same virtual threads
+            params = dict(params, threads="virtual")
         key = (jdk, params["threads"], name[1])
         lines.setdefault(key, []).append((int(params["n"]), result["primaryMetric"]["score"]))
     return lines

@@ -20,11 +20,19 @@ import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.restassured.path.json.JsonPath;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServletRequest;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +41,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Traced services: with the OpenTelemetry API on the class path and a server span per request (started here by a
@@ -218,5 +228,101 @@ class OpenTelemetryTest {
         RawHttp.get(server.port(), "/panic");
 
         assertThat(errors).singleElement().satisfies(error -> assertThat(error).hasMessage("observed failure"));
+    }
+
+    /**
+     * A failure of request A handed to Backstop on the thread of request B (a long poll resumed by another request;
+     * Jersey's {@code AsyncResponse.resume(Throwable)} called from another resource) is recorded in A's trace: B's
+     * span, which succeeded, gets no exception event and no ERROR status, and A's line and A's 500 name A's trace.
+     * The same when the hand-over comes while A's dispatch (the one that started async mode) is still running.
+     */
+    @ParameterizedTest(name = "while A''s dispatch is still running: {0}")
+    @ValueSource(booleans = {false, true})
+    void aFailureOfOneRequestHandedOverOnAnotherRequestsThreadIsRecordedInItsOwnTrace(boolean whileDispatching)
+            throws Exception {
+        AtomicReference<AsyncContext> waiting = new AtomicReference<>();
+        AtomicReference<String> traceOfA = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch handedOver = new CountDownLatch(1);
+        CountDownLatch dispatchOfAReturned = new CountDownLatch(1);
+        // The server span ends when the request does, as the agent's does: for an async request, at its completion.
+        TestServer server = harness.jetty().outerFilter((request, response, chain) -> {
+            Span span = tracer.spanBuilder("GET " + ((HttpServletRequest) request).getRequestURI()).startSpan();
+            try (Scope ignored = span.makeCurrent()) {
+                chain.doFilter(request, response);
+            } finally {
+                if (request.isAsyncStarted()) {
+                    request.getAsyncContext().addListener(new AsyncListener() {
+                        @Override
+                        public void onComplete(AsyncEvent event) {
+                            span.end();
+                        }
+
+                        @Override
+                        public void onTimeout(AsyncEvent event) {
+                        }
+
+                        @Override
+                        public void onError(AsyncEvent event) {
+                        }
+
+                        @Override
+                        public void onStartAsync(AsyncEvent event) {
+                        }
+                    });
+                } else {
+                    span.end();
+                }
+                if (((HttpServletRequest) request).getRequestURI().equals("/wait")) {
+                    dispatchOfAReturned.countDown();
+                }
+            }
+        })
+                .route("/wait", (request, response) -> {
+                    traceOfA.set(Span.current().getSpanContext().getTraceId());
+                    AsyncContext async = request.startAsync();
+                    async.setTimeout(30_000);
+                    waiting.set(async);
+                    started.countDown();
+                    if (whileDispatching) {
+                        assertThat(handedOver.await(10, TimeUnit.SECONDS)).isTrue();
+                    }
+                })
+                .route("/resume", (request, response) -> {
+                    RecoveryFilter.fail(waiting.get(), new IllegalStateException("A's downstream call failed"));
+                    handedOver.countDown();
+                    response.getWriter().write("resumed");
+                })
+                .start();
+        HttpClient client = HttpClient.newHttpClient();
+        CompletableFuture<HttpResponse<String>> a = client.sendAsync(
+                HttpRequest.newBuilder(server.uri("/wait")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        if (!whileDispatching) {
+            assertThat(dispatchOfAReturned.await(10, TimeUnit.SECONDS)).isTrue();
+        }
+
+        HttpResponse<String> b = client.send(HttpRequest.newBuilder(server.uri("/resume")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(b.statusCode()).isEqualTo(200);
+        HttpResponse<String> answerOfA = a.get(10, TimeUnit.SECONDS);
+        assertThat(answerOfA.statusCode()).isEqualTo(500);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> this.spans.getFinishedSpanItems().size() == 2);
+        SpanData spanOfB = this.spans.getFinishedSpanItems().stream()
+                .filter(span -> span.getName().equals("GET /resume")).findFirst().orElseThrow();
+        SpanData spanOfA = this.spans.getFinishedSpanItems().stream()
+                .filter(span -> span.getName().equals("GET /wait")).findFirst().orElseThrow();
+        assertThat(traceOfA.get()).isEqualTo(spanOfA.getTraceId()).isNotEqualTo(spanOfB.getTraceId());
+
+        assertThat(spanOfB.getEvents()).as("exception events on B's span, which succeeded")
+                .noneMatch(event -> event.getName().equals("exception"));
+        assertThat(spanOfB.getStatus().getStatusCode()).as("B's span status").isNotEqualTo(StatusCode.ERROR);
+        assertThat(exceptionEvents(spanOfA)).as("A's span").hasSize(1);
+        assertThat(JsonPath.from(answerOfA.body()).getString("traceId")).as("the trace A's 500 names")
+                .isEqualTo(traceOfA.get());
+        assertThat(harness.errors()).singleElement().satisfies(line ->
+                assertThat(line.getFormattedMessage()).as("A's panic line").contains("A's downstream call failed")
+                        .contains("traceId=" + traceOfA.get()));
     }
 }

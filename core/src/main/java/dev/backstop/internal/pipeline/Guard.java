@@ -52,6 +52,15 @@ public final class Guard {
     }
 
     /**
+     * @return the running thread's OpenTelemetry context alone (its MDC is left to be captured later, when needed),
+     *     or {@link Context#NONE} when there is none or no API: no allocation then
+     */
+    public static Context captureTrace() {
+        Object trace = Tracing.capture();
+        return trace == null ? Context.NONE : new Context(null, trace);
+    }
+
+    /**
      * The context of the current thread to carry into work it starts: its SLF4J MDC. Never throws: an MDC adapter
      * that fails gives {@link Context#NONE}.
      */

@@ -64,6 +64,9 @@ public final class RequestContext {
     // The request's MDC, for lines written about it on other threads: captured when a group opens, or when a dispatch
     // leaves the request in async mode.
     private volatile Guard.Context mdc;
+    // The request's trace as the outermost filter entered it, for a failure handed over from another thread before
+    // the MDC above is captured (before the dispatch that started async mode has returned).
+    private final Guard.Context entered;
 
     // Guarded by this.
     private boolean captured;
@@ -79,6 +82,7 @@ public final class RequestContext {
 
     private RequestContext(Binding binding) {
         this.binding = binding;
+        this.entered = Guard.captureTrace();
     }
 
     /**
@@ -208,7 +212,7 @@ public final class RequestContext {
     /** @return the request's MDC, for lines written about it on other threads ({@link Guard.Context#addMissing()}) */
     public Guard.Context context() {
         Guard.Context context = mdc;
-        return context == null ? Guard.Context.NONE : context;
+        return context == null ? entered : context;
     }
 
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */

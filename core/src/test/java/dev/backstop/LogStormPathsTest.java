@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Review 17: log storms keyed by request path, tried the way production paths look.
+ * Log storms, with the paths production has: ids in paths do not split one handler's storm, and the paths a summary
+ * quotes are escaped and cut as every other line's are.
  */
-class Review17LogStormTest {
+class LogStormPathsTest {
 
     @RegisterExtension
     final Harness harness = new Harness();
@@ -43,12 +44,8 @@ class Review17LogStormTest {
     }
 
     /**
-     * One handler, one bug, one exception class: a storm on {@code /orders/{id}}, as every REST API has. "Identical
-     * panics within log-storm-interval are folded ... at most one stack per kind per window" (issue 15, docs/operating.md
-     * "Log storms": "In an incident the same failure can repeat thousands of times a second, and writing its stack each
-     * time costs the service more than the failure does"). Keying by the raw request path makes every order id its own
-     * kind: the storm writes one full stack per request, exactly what the limiter exists to prevent (the frame-keyed
-     * limiter before this change folded them).
+     * One handler, one bug, one exception class: a storm on {@code /orders/{id}}, as every REST API has, is one kind
+     * however many orders it touches: at most one stack per kind per window (docs/operating.md "Log storms").
      */
     @Test
     void aStormOnOnePathTemplateWithIdsInThePathIsFolded() throws Exception {
@@ -67,9 +64,8 @@ class Review17LogStormTest {
     }
 
     /**
-     * docs/log-catalogue.md: "In the text, values a client ... controls are escaped ... and cut at 1,024 characters;
-     * the key-value pairs carry the same escaped values." The summary's {@code paths=} is neither cut nor escaped: a
-     * client's long path goes into the WARN line whole (the panic line itself cuts it).
+     * docs/log-catalogue.md: values a client controls are escaped and cut; the summary's {@code paths=} too, while the
+     * panic line itself cuts the path at 1,024 characters.
      */
     @Test
     void theSummaryCutsAClientsLongPathAsEveryOtherLineDoes() throws Exception {

@@ -1,27 +1,31 @@
 package dev.backstop.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
+import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.AsyncConfigurer;
 import org.springframework.scheduling.annotation.EnableAsync;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
 
 /**
- * Review 17: the textbook {@code @Async} setup (Spring's own javadoc of {@code AsyncConfigurer}): a
- * {@code @Configuration} class that implements {@code AsyncConfigurer} and declares its executor as a {@code @Bean}.
- * docs/spring-boot.md: "Your own beans win", and the post-processor "wraps every AsyncConfigurer bean (Boot's own, or
- * yours)". The post-processor replaces the configuration bean itself with a {@code ReportingAsyncConfigurer}, so
- * Spring can no longer call that bean's {@code @Bean} methods on it, and nothing can inject it by its type.
+ * The textbook {@code @Async} setup (Spring's own javadoc of {@code AsyncConfigurer}): a {@code @Configuration} class
+ * that implements {@code AsyncConfigurer} and declares its executor as a {@code @Bean}. The starter makes it report
+ * and leaves it the bean it is: its {@code @Bean} methods still run on it, and it can still be injected by its type.
  */
-class Review17UsersAsyncConfigurerTest {
+class ApplicationAsyncConfigurerTest {
 
     @Configuration(proxyBeanMethods = false)
     @EnableAsync
@@ -64,6 +68,47 @@ class Review17UsersAsyncConfigurerTest {
         runner.withUserConfiguration(AsyncConfig.class).withBean(NeedsAsyncConfig.class).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(AsyncConfig.class)).isNotNull();
+        });
+    }
+
+    /** An application's configurer with a handler of its own, and an {@code @Async} method that fails. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static class AsyncConfigWithHandler implements AsyncConfigurer {
+        static final List<Throwable> HANDLED = new CopyOnWriteArrayList<>();
+
+        @Bean
+        Jobs jobs() {
+            return new Jobs();
+        }
+
+        @Override
+        public AsyncUncaughtExceptionHandler getAsyncUncaughtExceptionHandler() {
+            return (failure, method, params) -> HANDLED.add(failure);
+        }
+    }
+
+    static class Jobs {
+        @Async
+        public void fail() {
+            throw new IllegalStateException("the application's @Async job failed");
+        }
+    }
+
+    @Test
+    void aVoidAsyncFailureIsReportedAndStillReachesTheApplicationsOwnHandler() {
+        AsyncConfigWithHandler.HANDLED.clear();
+        runner.withUserConfiguration(AsyncConfigWithHandler.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(AsyncConfigWithHandler.class)).isNotNull();
+            context.getBean(Jobs.class).fail();
+
+            await().atMost(Duration.ofSeconds(10)).until(() -> AsyncConfigWithHandler.HANDLED.size() == 1);
+            assertThat(AsyncConfigWithHandler.HANDLED.get(0)).hasMessage("the application's @Async job failed");
+            MeterRegistry registry = context.getBean(MeterRegistry.class);
+            assertThat(registry.find("backstop.panics").tag("source", "executor").counter())
+                    .as("backstop.panics{source=executor}").isNotNull()
+                    .satisfies(counter -> assertThat(counter.count()).isEqualTo(1.0));
         });
     }
 }
