@@ -106,9 +106,10 @@ public class RecoveryFilter implements Filter {
     public static final String BACKGROUND_GRACE_PERIOD_PARAM = FilterSettings.BACKGROUND_GRACE_PERIOD;
 
     /**
-     * Init-param: identical panics (same source, exception class and request path) are logged with their stack at
-     * most once per this interval; the rest are counted, get a short line each without the stack and one summary line
-     * per interval, and are counted in {@code backstop.folded.lines}. {@code 0} logs every panic in full.
+     * Init-param: identical panics (same source, exception class and top three stack frames) are logged with their
+     * stack at most once per this interval; the rest are counted, get a short line each without the stack and one
+     * summary line per interval, and are counted in {@code backstop.folded.lines}. {@code 0} logs every panic in
+     * full.
      */
     public static final String LOG_STORM_INTERVAL_PARAM = FilterSettings.LOG_STORM_INTERVAL;
     /** Default of {@value #LOG_STORM_INTERVAL_PARAM}. */
@@ -584,10 +585,11 @@ public class RecoveryFilter implements Filter {
         }
 
         /**
-         * Identical panics (same source, exception class and request path) are logged with their stack at most once
-         * per {@code interval}; the others are counted as always, get a short line each without the stack, and one
-         * WARN summary line per interval with their count, paths and a sample of their error ids
-         * ({@code backstop.folded.lines} counts them). {@link Duration#ZERO} logs every panic in full. Default 10s. With {@link #backstop(Backstop)}, set
+         * Identical panics (same source, exception class and top three stack frames) are logged with their stack at
+         * most once per {@code interval}; the others are counted as always, get a short line each without the stack,
+         * and one WARN summary line per interval with their count, paths and a sample of their error ids
+         * ({@code backstop.folded.lines} counts them). {@link Duration#ZERO} logs every panic in full. Default 10s.
+         * With {@link #backstop(Backstop)}, set
          * it on the Backstop instead.
          *
          * @param interval the interval; zero or more

@@ -112,4 +112,38 @@ class LogStormPathsTest {
         assertThat(summaries).hasSize(1);
         assertThat(summaries.get(0).length()).as("the leak summary line's length").isLessThan(8000);
     }
+
+    private int getFrom(TestServer other, String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(other.uri(path)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    /**
+     * A storm spans every path of a handler; its summary names five paths and "and N more", N counting the other
+     * distinct paths (docs/log-catalogue.md), not the panics on them: one more order hit four times is one more path.
+     */
+    @Test
+    void theSummaryCountsTheOtherPathsNotTheOtherPanics() throws Exception {
+        Backstop backstop = Backstop.builder().meterRegistry(harness.registry())
+                .logStormInterval(Duration.ofHours(1)).build();
+        harness.closeAfter(backstop);
+        TestServer server = harness.jetty(RecoveryFilter.builder().backstop(backstop).build())
+                .route("/orders/*", (request, response) -> {
+                    throw new IllegalStateException("the order service is down");
+                })
+                .start();
+        for (int id = 0; id <= 5; id++) {
+            assertThat(getFrom(server, "/orders/" + id)).isEqualTo(500); // 0 opens the window; 1..5 are named
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(getFrom(server, "/orders/6")).isEqualTo(500); // one more path, four times
+        }
+        server.close();
+        backstop.close(); // writes the pending summary
+
+        List<String> summaries = harness.at(ch.qos.logback.classic.Level.WARN).stream()
+                .map(ILoggingEvent::getFormattedMessage).filter(line -> line.startsWith("panics folded: ")).toList();
+        assertThat(summaries).singleElement().asString().startsWith("panics folded: 9 more")
+                .contains(" and 1 more");
+    }
 }

@@ -325,4 +325,64 @@ class OpenTelemetryTest {
                 assertThat(line.getFormattedMessage()).as("A's panic line").contains("A's downstream call failed")
                         .contains("traceId=" + traceOfA.get()));
     }
+
+    /** Server spans for the requests to {@code path} only; the others run untraced. */
+    private Filter serverSpansOnlyFor(String path) {
+        Filter spans = serverSpans();
+        return (request, response, chain) -> {
+            if (((HttpServletRequest) request).getRequestURI().equals(path)) {
+                spans.doFilter(request, response, chain);
+            } else {
+                chain.doFilter(request, response);
+            }
+        };
+    }
+
+    /**
+     * The same hand-over when request A is not traced at all (an untraced route; only some paths get server spans):
+     * A's panic stays off B's span, and neither A's 500 nor its line names B's trace.
+     */
+    @Test
+    void aFailureOfAnUntracedRequestHandedOverOnATracedRequestsThreadStaysOutOfThatTrace() throws Exception {
+        AtomicReference<AsyncContext> waiting = new AtomicReference<>();
+        AtomicReference<String> traceOfA = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        TestServer server = harness.jetty().outerFilter(serverSpansOnlyFor("/resume"))
+                .route("/wait", (request, response) -> {
+                    traceOfA.set(Span.current().getSpanContext().getTraceId());
+                    AsyncContext async = request.startAsync();
+                    async.setTimeout(30_000);
+                    waiting.set(async);
+                    started.countDown();
+                })
+                .route("/resume", (request, response) -> {
+                    RecoveryFilter.fail(waiting.get(), new IllegalStateException("A's downstream call failed"));
+                    response.getWriter().write("resumed");
+                })
+                .start();
+        HttpClient client = HttpClient.newHttpClient();
+        CompletableFuture<HttpResponse<String>> a = client.sendAsync(
+                HttpRequest.newBuilder(server.uri("/wait")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        HttpResponse<String> b = client.send(HttpRequest.newBuilder(server.uri("/resume")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(b.statusCode()).isEqualTo(200);
+        HttpResponse<String> answerOfA = a.get(10, TimeUnit.SECONDS);
+        assertThat(answerOfA.statusCode()).isEqualTo(500);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> spans.getFinishedSpanItems().size() == 1);
+        SpanData spanOfB = spans.getFinishedSpanItems().stream().filter(s -> s.getName().equals("GET /resume"))
+                .findFirst().orElseThrow();
+        String traceOfB = spanOfB.getTraceId();
+
+        assertThat(spanOfB.getEvents()).as("exception events on B's span, which succeeded")
+                .noneMatch(event -> event.getName().equals("exception"));
+        assertThat(spanOfB.getStatus().getStatusCode()).as("B's span status").isNotEqualTo(StatusCode.ERROR);
+        assertThat(JsonPath.from(answerOfA.body()).getString("traceId")).as("the trace A's 500 names")
+                .isNotEqualTo(traceOfB);
+        assertThat(harness.errors()).singleElement().satisfies(line ->
+                assertThat(line.getFormattedMessage()).as("A's panic line").contains("A's downstream call failed")
+                        .doesNotContain("traceId=" + traceOfB));
+    }
 }

@@ -1,6 +1,8 @@
 package dev.backstop.spring;
 
 import dev.backstop.Backstop;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.slf4j.Logger;
@@ -18,7 +20,8 @@ import org.springframework.scheduling.annotation.AsyncConfigurer;
  * class-based proxy (or, when it is already a Spring AOP proxy, given one more advice) that answers only
  * {@code getAsyncExecutor()} and {@code getAsyncUncaughtExceptionHandler()} differently. A configurer whose class
  * cannot be subclassed (a final class, as Boot's own is) is replaced by a plain {@code ReportingAsyncConfigurer}, and
- * can then be injected only as an {@code AsyncConfigurer}; that is said at DEBUG. Thread-safe.
+ * can then be injected only as an {@code AsyncConfigurer}; that is said at DEBUG. A configurer with a final method is
+ * left alone, with a WARN: no proxy can run a final method on the bean. Thread-safe.
  */
 final class AsyncConfigurerPostProcessor implements BeanPostProcessor {
 
@@ -41,6 +44,16 @@ final class AsyncConfigurerPostProcessor implements BeanPostProcessor {
             advised.addAdvice(0, reporting);
             return bean;
         }
+        Method finalMethod = finalMethod(bean.getClass());
+        if (finalMethod != null) {
+            // A class-based proxy would run the final method on itself, whose fields were never set: the bean would
+            // break. Replacing it would break its @Bean methods and injection by its type. So it is left alone.
+            LOG.warn("AsyncConfigurer bean '{}' ({}) has a final method ({}), so Backstop cannot report the failures of "
+                    + "its void @Async methods: they reach only its own AsyncUncaughtExceptionHandler. Make its methods "
+                    + "non-final, or call Backstop.report(failure) in that handler", beanName, bean.getClass().getName(),
+                    finalMethod.getName());
+            return bean;
+        }
         try {
             ProxyFactory factory = new ProxyFactory(bean);
             factory.setProxyTargetClass(true);
@@ -51,6 +64,20 @@ final class AsyncConfigurerPostProcessor implements BeanPostProcessor {
                     + "reporting AsyncConfigurer", beanName, bean.getClass().getName(), cannotSubclass.toString());
             return reporting.configurer;
         }
+    }
+
+    /** @return a non-private, non-static final method the application's class declares, or null */
+    private static Method finalMethod(Class<?> type) {
+        for (Class<?> current = type; current != null && current != Object.class; current = current.getSuperclass()) {
+            for (Method method : current.getDeclaredMethods()) {
+                int modifiers = method.getModifiers();
+                if (Modifier.isFinal(modifiers) && !Modifier.isPrivate(modifiers) && !Modifier.isStatic(modifiers)
+                        && !method.isSynthetic()) {
+                    return method;
+                }
+            }
+        }
+        return null;
     }
 
     private static boolean reports(Advised advised) {

@@ -8,12 +8,14 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
-import org.springframework.aop.interceptor.AsyncUncaughtExceptionHandler;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.scheduling.annotation.Async;
 import org.springframework.scheduling.annotation.AsyncConfigurer;
@@ -110,5 +112,84 @@ class ApplicationAsyncConfigurerTest {
                     .as("backstop.panics{source=executor}").isNotNull()
                     .satisfies(counter -> assertThat(counter.count()).isEqualTo(1.0));
         });
+    }
+
+    /** The application's handler: it records, then lets the caller see that it ran. */
+    static final class Recording implements AsyncUncaughtExceptionHandler {
+        final CountDownLatch called = new CountDownLatch(1);
+
+        @Override
+        public void handleUncaughtException(Throwable ex, java.lang.reflect.Method method, Object... params) {
+            called.countDown();
+        }
+    }
+
+    /** A common style: the configurer holds its handler and executor in final fields; its overrides are final. */
+    @Configuration(proxyBeanMethods = false)
+    @EnableAsync
+    static class FinalMethodsConfig implements AsyncConfigurer {
+        static volatile Recording lastBuilt;
+        final Recording handler = new Recording();
+        private final ThreadPoolTaskExecutor executor;
+
+        FinalMethodsConfig() {
+            lastBuilt = handler;
+            executor = new ThreadPoolTaskExecutor();
+            executor.setThreadNamePrefix("orders-");
+            executor.initialize();
+        }
+
+        @Override
+        public final Executor getAsyncExecutor() {
+            return executor;
+        }
+
+        @Override
+        public final AsyncUncaughtExceptionHandler getAsyncUncaughtExceptionHandler() {
+            return handler;
+        }
+
+        /** Used by other beans that inject the configuration by its type. */
+        public final String threadNamePrefix() {
+            return executor.getThreadNamePrefix();
+        }
+
+        @Bean
+        FinalJobs finalJobs() {
+            return new FinalJobs();
+        }
+    }
+
+    static class FinalJobs {
+        @Async
+        public void failVoid() {
+            throw new IllegalStateException("void @Async job failed");
+        }
+    }
+
+    /**
+     * A configurer with final methods cannot be proxied (the proxy would run them on itself, with its fields unset)
+     * nor replaced (its {@code @Bean} methods and injection by its type would break): it is left as it is, with a
+     * WARN that names it and says what to do; its void {@code @Async} failures still reach its own handler.
+     */
+    @Test
+    void aConfigurerWithFinalMethodsIsLeftAsItIsAndSaysSo() throws Exception {
+        try (LogCapture log = LogCapture.attach()) {
+            runner.withUserConfiguration(FinalMethodsConfig.class).run(context -> {
+                assertThat(context).hasNotFailed();
+                Recording handler = FinalMethodsConfig.lastBuilt;
+                assertThat(context.getBean(FinalMethodsConfig.class).threadNamePrefix()).isEqualTo("orders-");
+
+                context.getBean(FinalJobs.class).failVoid();
+
+                assertThat(handler.called.await(10, TimeUnit.SECONDS)).as("the application's own handler was called")
+                        .isTrue();
+            });
+            assertThat(log.events()).anySatisfy(event -> {
+                assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(event.getFormattedMessage()).contains("AsyncConfigurer bean", "has a final method",
+                        "Backstop.report(failure)");
+            });
+        }
     }
 }

@@ -36,6 +36,11 @@ final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoClosea
         events.add(event);
     }
 
+    /** Every event captured so far. */
+    List<ILoggingEvent> events() {
+        return List.copyOf(events);
+    }
+
     /** ERROR events whose message, or the message of any throwable in their cause chain, contains {@code text}. */
     List<ILoggingEvent> errorsAbout(String text) {
         return events.stream()

@@ -53,10 +53,11 @@ public final class Guard {
 
     /**
      * @return the running thread's OpenTelemetry context alone (its MDC is left to be captured later, when needed),
-     *     or {@link Context#NONE} when there is none or no API: no allocation then
+     *     the root context included, so that work about an untraced request is kept out of another's trace; or
+     *     {@link Context#NONE} without the API (no allocation then)
      */
     public static Context captureTrace() {
-        Object trace = Tracing.capture();
+        Object trace = Tracing.captureOrRoot();
         return trace == null ? Context.NONE : new Context(null, trace);
     }
 
@@ -187,6 +188,11 @@ public final class Guard {
                 this.mdc = mdc;
                 this.trace = trace;
             }
+        }
+
+        /** @return this context, with {@code other}'s trace when it has none of its own */
+        public Context orTraceOf(Context other) {
+            return trace != null || other.trace == null ? this : new Context(mdc, other.trace);
         }
 
         /** @return the MDC this context installs, or null when it leaves the thread's own */

@@ -122,8 +122,10 @@ public final class LogLines {
             for (String path : summary.paths()) {
                 paths.append(paths.length() == 0 ? "" : ",").append(Texts.escape(path, SUMMARY_PATH_CHARS));
             }
-            line.field("paths", paths.append(summary.otherPaths() > 0 ? " and " + summary.otherPaths() + " more" : "")
-                    .toString());
+            if (summary.otherPaths() > 0) {
+                paths.append(" and ").append(summary.otherPaths()).append(summary.atLeast() ? "+" : "").append(" more");
+            }
+            line.field("paths", paths.toString());
         }
         if (!summary.sampleIds().isEmpty()) {
             line.text(" errorIds (sample)=" + String.join(",", summary.sampleIds()));

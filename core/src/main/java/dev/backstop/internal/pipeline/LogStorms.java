@@ -3,8 +3,10 @@ package dev.backstop.internal.pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -65,8 +67,11 @@ final class LogStorms {
 
     /** What one closed window folded. Immutable. */
     record Summary(String category, int folded, String description, List<String> sampleIds, List<String> paths,
-            int otherPaths, Duration interval) {
+            int otherPaths, boolean atLeast, Duration interval) {
     }
+
+    /** Distinct paths beyond the named ones that a window counts exactly; past that, "at least" this many. */
+    static final int COUNTED_OTHER_PATHS = 256;
 
     /**
      * @param interval the window, or zero to log every failure in full
@@ -320,7 +325,9 @@ final class LogStorms {
         private int folded;
         private final List<String> sample = new ArrayList<>(SAMPLED_IDS);
         private final List<String> paths = new ArrayList<>(SAMPLED_PATHS);
-        private int otherPaths;
+        // Hashes of the paths beyond the named ones, to count them once each; bounded, as clients choose paths.
+        private Set<Integer> otherPaths;
+        private boolean otherPathsCapped;
         private boolean closed;
 
         Window(long end, String category, String description, String firstId) {
@@ -347,7 +354,14 @@ final class LogStorms {
                 if (paths.size() < SAMPLED_PATHS) {
                     paths.add(path);
                 } else {
-                    otherPaths++;
+                    if (otherPaths == null) {
+                        otherPaths = new HashSet<>();
+                    }
+                    if (otherPaths.size() < COUNTED_OTHER_PATHS) {
+                        otherPaths.add(path.hashCode());
+                    } else if (!otherPaths.contains(path.hashCode())) {
+                        otherPathsCapped = true;
+                    }
                 }
             }
             return folded;
@@ -368,7 +382,7 @@ final class LogStorms {
                     return;
                 }
                 summary = new Summary(category, folded, description, List.copyOf(sample), List.copyOf(paths),
-                        otherPaths, Duration.ofNanos(intervalNanos));
+                        otherPaths == null ? 0 : otherPaths.size(), otherPathsCapped, Duration.ofNanos(intervalNanos));
             }
             try {
                 summaries.write(summary);

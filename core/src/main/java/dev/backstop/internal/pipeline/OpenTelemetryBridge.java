@@ -24,18 +24,15 @@ final class OpenTelemetryBridge {
         return ((Context) context).makeCurrent();
     }
 
+    static Object captureOrRoot() {
+        return Context.current();
+    }
+
     static AutoCloseable attachUnlessSameTrace(Object context) {
         SpanContext current = Span.current().getSpanContext();
-        if (current.isValid()) {
-            SpanContext own = Span.fromContext((Context) context).getSpanContext();
-            if (!own.isValid() || own.getTraceId().equals(current.getTraceId())) {
-                return null; // the thread is in the same trace, likely a span inside the captured one: keep it
-            }
-        } else if (Context.current() != Context.root()) {
-            SpanContext own = Span.fromContext((Context) context).getSpanContext();
-            if (!own.isValid()) {
-                return null; // neither has a span: the thread's own context (baggage, say) stays
-            }
+        SpanContext own = Span.fromContext((Context) context).getSpanContext();
+        if (current.isValid() ? own.isValid() && own.getTraceId().equals(current.getTraceId()) : !own.isValid()) {
+            return null; // the same trace (likely a span inside the captured one), or no span on either side
         }
         return ((Context) context).makeCurrent();
     }

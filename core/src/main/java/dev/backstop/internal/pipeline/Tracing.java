@@ -43,6 +43,18 @@ public final class Tracing {
         }
     }
 
+    /** @return the current OpenTelemetry {@code Context}, the root one included; null without the API */
+    static Object captureOrRoot() {
+        if (!PRESENT) {
+            return null;
+        }
+        try {
+            return OpenTelemetryBridge.captureOrRoot();
+        } catch (Throwable broken) {
+            return null;
+        }
+    }
+
     /** Makes {@code context} (from {@link #capture()}) current; closing the result puts back what was. */
     static AutoCloseable attach(Object context) {
         if (context == null) {
@@ -57,9 +69,10 @@ public final class Tracing {
 
     /**
      * Like {@link #attach}, unless the current thread is already in the same trace (a span the handler opened inside
-     * the captured one is more precise, so it stays). A thread in another trace (another request's thread, which
-     * handed this request's failure over) or in none gets the captured context, so that the failure is recorded on
-     * its own request's trace and never on the other's.
+     * the captured one is more precise, so it stays), or neither has a span (the thread's own context stays). A thread
+     * in another trace (another request's thread, which handed this request's failure over) gets the captured
+     * context, a span-less one included, so that the failure is recorded in its own request's trace, or in none when
+     * that request was not traced, and never on the other's span.
      */
     static AutoCloseable attachUnlessSameTrace(Object context) {
         if (context == null) {

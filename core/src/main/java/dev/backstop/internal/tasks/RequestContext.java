@@ -64,8 +64,9 @@ public final class RequestContext {
     // The request's MDC, for lines written about it on other threads: captured when a group opens, or when a dispatch
     // leaves the request in async mode.
     private volatile Guard.Context mdc;
-    // The request's trace as the outermost filter entered it, for a failure handed over from another thread before
-    // the MDC above is captured (before the dispatch that started async mode has returned).
+    // The request's trace as the outermost filter entered it (the root context when untraced), for lines and spans
+    // about the request written on other threads: before the MDC above is captured (a failure handed over while the
+    // dispatch that started async mode still runs), and when the MDC was captured on a thread outside the trace.
     private final Guard.Context entered;
 
     // Guarded by this.
@@ -212,7 +213,7 @@ public final class RequestContext {
     /** @return the request's MDC, for lines written about it on other threads ({@link Guard.Context#addMissing()}) */
     public Guard.Context context() {
         Guard.Context context = mdc;
-        return context == null ? entered : context;
+        return context == null ? entered : context.orTraceOf(entered);
     }
 
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */
