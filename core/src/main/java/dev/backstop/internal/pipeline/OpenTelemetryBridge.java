@@ -24,6 +24,10 @@ final class OpenTelemetryBridge {
         return ((Context) context).makeCurrent();
     }
 
+    static Object root() {
+        return Context.root();
+    }
+
     static Object captureOrRoot() {
         return Context.current();
     }

@@ -43,6 +43,18 @@ public final class Tracing {
         }
     }
 
+    /** @return OpenTelemetry's root {@code Context}; null without the API */
+    static Object root() {
+        if (!PRESENT) {
+            return null;
+        }
+        try {
+            return OpenTelemetryBridge.root();
+        } catch (Throwable broken) {
+            return null;
+        }
+    }
+
     /** @return the current OpenTelemetry {@code Context}, the root one included; null without the API */
     static Object captureOrRoot() {
         if (!PRESENT) {

@@ -26,11 +26,22 @@ final class AsyncWatcher implements AsyncListener {
         Throwable failure = event.getThrowable();
         ServletRequest request = event.getSuppliedRequest();
         ServletResponse response = event.getSuppliedResponse();
-        if (failure == null || !(request instanceof HttpServletRequest httpRequest)
-                || !(response instanceof HttpServletResponse httpResponse)) {
-            return;
+        RequestContext context = RequestContext.existing(request);
+        boolean answeredBefore = context != null && context.handledAny();
+        if (failure != null && request instanceof HttpServletRequest httpRequest
+                && response instanceof HttpServletResponse httpResponse) {
+            recovery.failAsync(httpRequest, httpResponse, event.getAsyncContext(), failure);
         }
-        recovery.failAsync(httpRequest, httpResponse, event.getAsyncContext(), failure);
+        if (answeredBefore) {
+            // Backstop already answered or aborted this request (an abort from an async thread makes Tomcat raise
+            // this error event, possibly before that thread's complete()): a listener that completes the cycle
+            // stops the container's error dispatch, which would write its error page into the aborted response.
+            try {
+                event.getAsyncContext().complete();
+            } catch (RuntimeException alreadyEnding) {
+                // Completed or completing already.
+            }
+        }
         closeOpenGroups(request);
     }
 

@@ -340,6 +340,11 @@ public final class RequestContext {
         handled.add(failure);
     }
 
+    /** @return whether a filter already answered (or aborted) this request for a failure */
+    public synchronized boolean handledAny() {
+        return handled != null;
+    }
+
     /**
      * @return whether a filter already handled {@code failure}, or a throwable in its cause chain, for this request:
      *     containers wrap what a filter rethrew before they hand it back (Tomcat reports a failure rethrown from an
