@@ -65,6 +65,10 @@ import org.springframework.util.StringUtils;
 @EnableConfigurationProperties(BackstopProperties.class)
 public class BackstopAutoConfiguration {
 
+    /** Made by Spring, as every auto-configuration is. */
+    public BackstopAutoConfiguration() {
+    }
+
     /** The order of RecoveryFilter's registration: first of all filters. */
     public static final int FILTER_ORDER = Ordered.HIGHEST_PRECEDENCE;
     /** The order of RecoveryFilter's registration when Boot's ErrorPageFilter is present: just inside it. */

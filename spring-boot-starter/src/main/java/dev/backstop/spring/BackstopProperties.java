@@ -17,6 +17,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("backstop")
 public class BackstopProperties {
 
+    /** Properties with the defaults of {@code backstop-core}; Spring binds the {@code backstop.*} ones over them. */
+    public BackstopProperties() {
+    }
+
     /**
      * Whether Backstop is auto-configured: the Backstop bean, RecoveryFilter first in the filter chain, and the
      * reporting of task executor, scheduler, @Async and @Scheduled failures.
