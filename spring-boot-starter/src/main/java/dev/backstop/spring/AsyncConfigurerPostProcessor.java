@@ -19,7 +19,7 @@ import org.springframework.scheduling.annotation.AsyncConfigurer;
  * methods Spring calls on the bean, and which other beans may inject by its own type. So the bean is kept behind a
  * class-based proxy (or, when it is already a Spring AOP proxy, given one more advice) that answers only
  * {@code getAsyncExecutor()} and {@code getAsyncUncaughtExceptionHandler()} differently. A configurer whose class
- * cannot be subclassed (a final class, as Boot's own is) is replaced by a plain {@code ReportingAsyncConfigurer}, and
+ * cannot be subclassed (a final class, a record) is replaced by a plain {@code ReportingAsyncConfigurer}, and
  * can then be injected only as an {@code AsyncConfigurer}; that is said at DEBUG. A configurer with a final method is
  * left alone, with a WARN: no proxy can run a final method on the bean. Thread-safe.
  */
