@@ -36,11 +36,7 @@ final class AsyncWatcher implements AsyncListener {
             // Backstop already answered or aborted this request (an abort from an async thread makes Tomcat raise
             // this error event, possibly before that thread's complete()): a listener that completes the cycle
             // stops the container's error dispatch, which would write its error page into the aborted response.
-            try {
-                event.getAsyncContext().complete();
-            } catch (RuntimeException alreadyEnding) {
-                // Completed or completing already.
-            }
+            Recovery.completeQuietly(event.getAsyncContext());
         }
         closeOpenGroups(request);
     }

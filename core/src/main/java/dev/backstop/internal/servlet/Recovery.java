@@ -508,8 +508,17 @@ public final class Recovery {
     private static void completeAsync(HttpServletRequest request) {
         try {
             if (request.isAsyncStarted()) {
-                request.getAsyncContext().complete();
+                completeQuietly(request.getAsyncContext());
             }
+        } catch (RuntimeException alreadyOver) {
+            // Completed or aborted already.
+        }
+    }
+
+    /** Completes an async cycle that may be completed or completing already. */
+    static void completeQuietly(AsyncContext async) {
+        try {
+            async.complete();
         } catch (RuntimeException alreadyOver) {
             // Completed or aborted already.
         }

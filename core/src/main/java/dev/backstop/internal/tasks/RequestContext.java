@@ -67,7 +67,7 @@ public final class RequestContext {
     // The request's trace as the outermost filter entered it (the root context when untraced), for lines and spans
     // about the request written on other threads: before the MDC above is captured (a failure handed over while the
     // dispatch that started async mode still runs), and when the MDC was captured on a thread outside the trace.
-    private final Guard.Context entered;
+    private final Guard.Context enteredTrace;
 
     // Guarded by this.
     private boolean captured;
@@ -83,7 +83,7 @@ public final class RequestContext {
 
     private RequestContext(Binding binding) {
         this.binding = binding;
-        this.entered = Guard.captureTrace();
+        this.enteredTrace = Guard.captureTrace();
     }
 
     /**
@@ -213,7 +213,7 @@ public final class RequestContext {
     /** @return the request's MDC, for lines written about it on other threads ({@link Guard.Context#addMissing()}) */
     public Guard.Context context() {
         Guard.Context context = mdc;
-        return context == null ? entered : context.orTraceOf(entered);
+        return context == null ? enteredTrace : context.orTraceOf(enteredTrace);
     }
 
     /** Starts a detached task on this request's runtime; see {@code ChildTasks.background}. */
